@@ -1,0 +1,140 @@
+"""Provider-neutral session model shared by the store, the snapshot command and the UI.
+
+Every provider's wire records are normalized into `Session` by one function in that provider's
+module. `Session` carries the public snapshot fields (see `SNAPSHOT_FIELDS`) plus a few that only
+the console shows (start of air time, encoding profiles, extra details, a masked secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
+
+from pydantic import SecretStr
+
+
+class ProviderKind(StrEnum):
+    """The API a provider speaks."""
+
+    LIVEPEER = "livepeer"
+    UIZA = "uiza"
+    CALLS = "calls"
+
+
+class SessionState(StrEnum):
+    """Where a session is in its life, the same words for every provider."""
+
+    LIVE = "live"
+    ENDED = "ended"
+    SCHEDULED = "scheduled"
+    ERRORED = "errored"
+    UNKNOWN = "unknown"
+
+
+class SessionKey(NamedTuple):
+    """A session is unique per configured provider name and the provider's own id."""
+
+    provider: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One encoding rendition (Livepeer `profiles[]`)."""
+
+    name: str
+    width: int | None = None
+    height: int | None = None
+    bitrate: int | None = None
+    fps: float | None = None
+    gop: str | None = None
+    profile: str | None = None
+    encoder: str | None = None
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One live session, call or broadcast, whatever provider it came from.
+
+    Rates are in bits per second. Times are timezone-aware UTC. `secret` holds a stream/ingest
+    key when the provider returns one; it is a `SecretStr` so no repr or str ever shows it.
+    `details` is every other wire field, already rendered as plain strings, for the detail pane.
+    """
+
+    provider: str
+    kind: ProviderKind
+    id: str
+    name: str
+    state: SessionState
+    healthy: bool | None = None
+    issues: tuple[str, ...] = ()
+    parent_id: str | None = None
+    created_at: datetime | None = None
+    last_seen: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float | None = None
+    ingest_bps: float | None = None
+    outgoing_bps: float | None = None
+    recording: str | None = None
+    # Console-only fields, not part of the snapshot contract.
+    started_at: datetime | None = None
+    profiles: tuple[Profile, ...] = ()
+    details: Mapping[str, str] = field(default=_EMPTY)
+    secret: SecretStr | None = None
+
+    @property
+    def key(self) -> SessionKey:
+        return SessionKey(self.provider, self.id)
+
+    @property
+    def is_live(self) -> bool:
+        return self.state is SessionState.LIVE
+
+    @property
+    def unhealthy(self) -> bool:
+        return self.healthy is False
+
+
+# The exact keys and order of a session in `livetop snapshot --format json` (a public contract).
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "provider",
+    "kind",
+    "id",
+    "name",
+    "state",
+    "healthy",
+    "issues",
+    "parent_id",
+    "created_at",
+    "last_seen",
+    "ended_at",
+    "duration_s",
+    "ingest_bps",
+    "outgoing_bps",
+    "recording",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one poll of a provider produced.
+
+    `skipped` counts list items that failed validation and were dropped. `errors` holds failures
+    of part of the fetch (one watched call, one entity); when it is non-empty the result is not
+    authoritative, so the store must not treat missing sessions as gone.
+    """
+
+    sessions: tuple[Session, ...]
+    skipped: int = 0
+    errors: tuple[Exception, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors

@@ -1,0 +1,57 @@
+"""Provider clients: one async httpx client per API, all behind the `Provider` protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+from pydantic import SecretStr
+
+from tui.models import ProviderKind
+from tui.providers.base import DEFAULT_TIMEOUT, BaseClient, Provider
+from tui.providers.calls import CallsClient
+from tui.providers.errors import (
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderHTTPError,
+    ProviderInvalidPayload,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderTimeout,
+)
+from tui.providers.livepeer import LivepeerClient
+from tui.providers.uiza import UizaClient
+
+__all__ = [
+    "CallsClient",
+    "LivepeerClient",
+    "Provider",
+    "ProviderAuthError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderHTTPError",
+    "ProviderInvalidPayload",
+    "ProviderNotFound",
+    "ProviderRateLimited",
+    "ProviderTimeout",
+    "UizaClient",
+    "build_client",
+]
+
+
+def build_client(
+    kind: ProviderKind,
+    name: str,
+    api_key: SecretStr,
+    *,
+    base_url: str | None = None,
+    ids: Sequence[str] = (),
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> BaseClient:
+    """One client for a configured provider; `ids` are stream, entity or call ids by kind."""
+    if kind is ProviderKind.LIVEPEER:
+        return LivepeerClient(name, api_key, base_url=base_url, stream_ids=ids, timeout=timeout)
+    if kind is ProviderKind.UIZA:
+        return UizaClient(name, api_key, base_url=base_url, entity_ids=ids, timeout=timeout)
+    return CallsClient(name, api_key, base_url=base_url, call_ids=ids, timeout=timeout)

@@ -1,0 +1,324 @@
+"""What every provider client shares: the protocol, httpx setup, error mapping and decoding.
+
+A client owns one `httpx.AsyncClient` and is used as an async context manager. Every failure
+leaves it as a `ProviderError` (see `errors.py`); nothing else escapes a client method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, ClassVar, Protocol, Self, TypeVar
+
+import httpx
+from pydantic import SecretStr, TypeAdapter, ValidationError
+
+from tui import __version__
+from tui.models import FetchResult, ProviderKind, Session
+from tui.providers.errors import (
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderHTTPError,
+    ProviderInvalidPayload,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderTimeout,
+)
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Validate list items in slices so a 10k-session page never stalls the UI's event loop.
+_SLICE = 250
+# Provider text in error messages is untrusted and unbounded: keep one readable line.
+_MAX_MESSAGE = 300
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Provider(Protocol):
+    """What the refresher, the snapshot command and the drill-down need from a provider."""
+
+    name: str
+    kind: ProviderKind
+
+    async def fetch(self) -> FetchResult:
+        """Every session this provider is configured to watch."""
+        ...
+
+    async def fetch_related(self, parent_id: str) -> FetchResult:
+        """The sessions under one parent: a stream's sessions, an entity's, or one call."""
+        ...
+
+    async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
+        """One session's full record."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a `Retry-After` header: delta-seconds or an HTTP date; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, min(seconds, 24 * 3600.0))
+
+
+def one_line(text: object, limit: int = _MAX_MESSAGE) -> str:
+    """Untrusted text folded to one bounded line (control characters become spaces)."""
+    flat = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    flat = " ".join(flat.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class BaseClient:
+    """One provider API over one `httpx.AsyncClient`; subclasses add the endpoints.
+
+    Subclasses set `kind`, `default_base_url`, and implement `_auth_header` and
+    `_error_message` (how their API phrases errors).
+    """
+
+    kind: ClassVar[ProviderKind]
+    default_base_url: ClassVar[str]
+
+    def __init__(
+        self,
+        name: str,
+        api_key: SecretStr | str,
+        *,
+        base_url: str | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.name = name
+        self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        self._clock = clock
+        self._http = httpx.AsyncClient(
+            base_url=base_url or self.default_base_url,
+            headers={
+                "Authorization": self._auth_header(self._key.get_secret_value()),
+                "Accept": "application/json",
+                "User-Agent": f"livetop/{__version__}",
+            },
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,  # a redirect must never carry our key to another host
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, base_url={str(self.base_url)!r})"
+
+    @property
+    def base_url(self) -> httpx.URL:
+        return self._http.base_url
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- what subclasses define ---------------------------------------------------------
+
+    def _auth_header(self, key: str) -> str:
+        raise NotImplementedError
+
+    def _error_message(self, body: Any) -> str | None:
+        """The provider's own error text from a decoded error body, or None."""
+        raise NotImplementedError
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def _get(
+        self, path: str, params: Mapping[str, str | int] | None = None
+    ) -> tuple[Any, httpx.Response]:
+        """GET `path` (relative to the base URL) and decode its JSON, or raise ProviderError."""
+        return await self._get_url(path, params, endpoint=f"GET {path}")
+
+    async def _get_url(
+        self,
+        url: str | httpx.URL,
+        params: Mapping[str, str | int] | None,
+        *,
+        endpoint: str,
+    ) -> tuple[Any, httpx.Response]:
+        try:
+            response = await self._http.get(url, params=params)
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(self.name, endpoint, f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise ProviderConnectionError(
+                self.name, endpoint, self._redact(one_line(exc) or type(exc).__name__)
+            ) from None
+        except httpx.InvalidURL as exc:
+            raise ProviderConnectionError(self.name, endpoint, self._redact(one_line(exc))) from None
+        if not response.is_success:
+            raise self._status_error(response, endpoint)
+        return self._decode(response, endpoint), response
+
+    def _decode(self, response: httpx.Response, endpoint: str) -> Any:
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ProviderInvalidPayload(
+                self.name, endpoint, f"body is not JSON ({one_line(exc, 80)})"
+            ) from None
+        except RecursionError:
+            raise ProviderInvalidPayload(self.name, endpoint, "body nests too deeply") from None
+
+    def _status_error(self, response: httpx.Response, endpoint: str) -> ProviderHTTPError:
+        status = response.status_code
+        message: str | None = None
+        try:
+            message = self._error_message(json.loads(response.content))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            message = None
+        if not message:
+            reason = response.reason_phrase or "error"
+            kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
+            message = f"{reason} ({kind} body)"
+        message = self._redact(one_line(message))
+        retry_after = None
+        if status in (429, 503):
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if retry_after is None and status == 429:
+                retry_after = self._rate_limit_reset(response)
+        cls: type[ProviderHTTPError] = ProviderHTTPError
+        if status in (401, 403):
+            cls = ProviderAuthError
+        elif status == 404:
+            cls = ProviderNotFound
+        elif status == 429:
+            cls = ProviderRateLimited
+        return cls(self.name, endpoint, status, message, retry_after=retry_after)
+
+    def _rate_limit_reset(self, response: httpx.Response) -> float | None:
+        """Seconds until an `X-RateLimit-Reset` epoch, for APIs that send it instead."""
+        reset = response.headers.get("x-ratelimit-reset")
+        if not reset:
+            return None
+        try:
+            return parse_retry_after(str(float(reset) - time.time()))
+        except ValueError:
+            return None
+
+    def _redact(self, text: str) -> str:
+        key = self._key.get_secret_value()
+        return text.replace(key, "**********") if key else text
+
+    # -- decoding -------------------------------------------------------------------------
+
+    def _validate(self, adapter: TypeAdapter[T], data: Any, endpoint: str) -> T:
+        """Validate one record, turning a failure into ProviderInvalidPayload naming the field."""
+        try:
+            return adapter.validate_python(data)
+        except ValidationError as exc:
+            raise invalid_payload(self.name, endpoint, exc) from None
+
+    async def _normalize_items(
+        self,
+        items: Any,
+        adapter: TypeAdapter[T],
+        normalize: Callable[[T], Session],
+        endpoint: str,
+    ) -> tuple[list[Session], int]:
+        """Validate and normalize a list, skipping (and counting) malformed items."""
+        if not isinstance(items, list):
+            raise ProviderInvalidPayload(
+                self.name, endpoint, f"expected a list, got {type(items).__name__}"
+            )
+        sessions: list[Session] = []
+        skipped = 0
+        for start in range(0, len(items), _SLICE):
+            for item in items[start : start + _SLICE]:
+                try:
+                    sessions.append(normalize(adapter.validate_python(item)))
+                except (ValidationError, ValueError, TypeError, OverflowError):
+                    skipped += 1
+            if start + _SLICE < len(items):
+                await asyncio.sleep(0)
+        return sessions, skipped
+
+
+def invalid_payload(provider: str, endpoint: str, exc: ValidationError) -> ProviderInvalidPayload:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    return ProviderInvalidPayload(provider, endpoint, one_line(first["msg"], 120), field)
+
+
+async def gather_partial(
+    calls: Iterable[Awaitable[FetchResult]],
+) -> tuple[list[Session], int, list[ProviderError]]:
+    """Run per-parent fetches together; keep what succeeded and collect what failed."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    sessions: list[Session] = []
+    skipped = 0
+    errors: list[ProviderError] = []
+    for result in results:
+        if isinstance(result, ProviderError):
+            errors.append(result)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            sessions.extend(result.sessions)
+            skipped += result.skipped
+    return sessions, skipped, errors
+
+
+def finish_partial(
+    sessions: list[Session], skipped: int, errors: list[ProviderError], attempted: int
+) -> FetchResult:
+    """A fetch where every part failed is a failure; otherwise keep what arrived."""
+    if errors and len(errors) == attempted:
+        raise errors[0]
+    return FetchResult(tuple(sessions), skipped, tuple(errors))
+
+
+def ms_to_datetime(value: float | None) -> datetime | None:
+    """Epoch milliseconds to aware UTC, or None for missing or absurd values."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000.0, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
