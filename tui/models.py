@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
 from typing import NamedTuple
 
 from pydantic import SecretStr
@@ -56,16 +55,13 @@ class Profile:
     encoder: str | None = None
 
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
-
-
 @dataclass(frozen=True, slots=True)
 class Session:
     """One live session, call or broadcast, whatever provider it came from.
 
     Rates are in bits per second. Times are timezone-aware UTC. `secret` holds a stream/ingest
     key when the provider returns one; it is a `SecretStr` so no repr or str ever shows it.
-    `details` is every other wire field, already rendered as plain strings, for the detail pane.
+    `details` is the validated wire record (secrets removed) for the detail pane to show as is.
     """
 
     provider: str
@@ -86,7 +82,7 @@ class Session:
     # Console-only fields, not part of the snapshot contract.
     started_at: datetime | None = None
     profiles: tuple[Profile, ...] = ()
-    details: Mapping[str, str] = field(default=_EMPTY)
+    details: Mapping[str, object] = field(default_factory=dict)
     secret: SecretStr | None = None
 
     @property

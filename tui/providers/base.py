@@ -185,13 +185,17 @@ class BaseClient:
         try:
             response = await self._http.get(url, params=params)
         except httpx.TimeoutException as exc:
-            raise ProviderTimeout(self.name, endpoint, f"timed out ({type(exc).__name__})") from None
+            raise ProviderTimeout(
+                self.name, endpoint, f"timed out ({type(exc).__name__})"
+            ) from None
         except httpx.TransportError as exc:
             raise ProviderConnectionError(
                 self.name, endpoint, self._redact(one_line(exc) or type(exc).__name__)
             ) from None
         except httpx.InvalidURL as exc:
-            raise ProviderConnectionError(self.name, endpoint, self._redact(one_line(exc))) from None
+            raise ProviderConnectionError(
+                self.name, endpoint, self._redact(one_line(exc))
+            ) from None
         if not response.is_success:
             raise self._status_error(response, endpoint)
         return self._decode(response, endpoint), response
@@ -243,8 +247,10 @@ class BaseClient:
             return None
 
     def _redact(self, text: str) -> str:
+        # A server that echoes our key back must not put it on screen; keys this short are
+        # not real secrets and replacing them would only garble the message.
         key = self._key.get_secret_value()
-        return text.replace(key, "**********") if key else text
+        return text.replace(key, "**********") if len(key) >= 6 else text
 
     # -- decoding -------------------------------------------------------------------------
 
@@ -322,3 +328,10 @@ def ms_to_datetime(value: float | None) -> datetime | None:
         return datetime.fromtimestamp(value / 1000.0, UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Aware UTC; a timestamp without an offset is taken to be UTC, as these APIs mean it."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,285 @@
+"""Livepeer Studio: `GET /session`, `GET /session/{id}`, `GET /stream/{parentId}/sessions`.
+
+Listing pages newest activity first (`order=lastSeen-true`) with `limit` up to 1000, follows the
+`Link: <...>; rel="next"` header, and stops once a page reaches sessions older than the watch
+window, instead of downloading the account's whole history every poll.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Required
+from urllib.parse import quote
+
+import httpx
+from pydantic import FiniteFloat, SecretStr, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+from tui.models import FetchResult, Profile, ProviderKind, Session, SessionState
+from tui.providers.base import (
+    BaseClient,
+    finish_partial,
+    gather_partial,
+    ms_to_datetime,
+    one_line,
+)
+from tui.providers.errors import ProviderInvalidPayload
+
+LIVE_WINDOW = timedelta(seconds=90)  # the service itself calls a stream inactive after 90 s
+MAX_PAGE = 1000
+MAX_PAGES = 100  # a hard stop even if every cursor is new: 100k sessions is past any window
+
+
+class ProfileWire(TypedDict, total=False):
+    """One `profiles[]` entry (`ffmpeg-profile` in the OpenAPI schema)."""
+
+    name: str
+    width: int | None
+    height: int | None
+    bitrate: int | None
+    fps: FiniteFloat | None
+    fpsDen: int | None
+    quality: int | None
+    gop: str | FiniteFloat | None  # a string in the schema, a number in the docs' example
+    profile: str | None
+    encoder: str | None
+
+
+class SessionWire(TypedDict, total=False):
+    """A Livepeer `session`, field by field (camelCase as on the wire; unknown fields ignored).
+
+    `isHealthy`, `issues`, `profiles` and `recordingSpec` are typed `any` in the published docs
+    (and hold placeholder strings in their examples), so they are read defensively.
+    """
+
+    id: Required[str]
+    name: str | None
+    kind: str | None
+    userId: str | None
+    lastSeen: FiniteFloat | None
+    sourceSegments: FiniteFloat | None
+    transcodedSegments: FiniteFloat | None
+    sourceSegmentsDuration: FiniteFloat | None
+    transcodedSegmentsDuration: FiniteFloat | None
+    sourceBytes: FiniteFloat | None
+    transcodedBytes: FiniteFloat | None
+    ingestRate: FiniteFloat | None
+    outgoingRate: FiniteFloat | None
+    isHealthy: Any
+    issues: Any
+    createdAt: FiniteFloat | None
+    parentId: str | None
+    projectId: str | None
+    record: bool | None
+    recordingStatus: str | None
+    recordingUrl: str | None
+    mp4Url: str | None
+    playbackId: str | None
+    profiles: Any
+    recordingSpec: Any
+
+
+SESSION = TypeAdapter(SessionWire)
+PROFILE = TypeAdapter(ProfileWire)
+
+
+def _profiles(value: Any) -> tuple[Profile, ...]:
+    if not isinstance(value, list):
+        return ()
+    out: list[Profile] = []
+    for item in value:
+        try:
+            p = PROFILE.validate_python(item)
+        except ValidationError:
+            continue
+        gop = p.get("gop")
+        out.append(
+            Profile(
+                name=p.get("name") or "",
+                width=p.get("width"),
+                height=p.get("height"),
+                bitrate=p.get("bitrate"),
+                fps=p.get("fps"),
+                gop=None if gop is None else (gop if isinstance(gop, str) else f"{gop:g}"),
+                profile=p.get("profile"),
+                encoder=p.get("encoder"),
+            )
+        )
+    return tuple(out)
+
+
+def _bits(rate: float | None) -> float | None:
+    return None if rate is None else rate * 8.0
+
+
+def normalize_session(provider: str, wire: SessionWire, now: datetime) -> Session:
+    """A Livepeer session as a neutral `Session` (live while `lastSeen` is under 90 s old)."""
+    last_seen = ms_to_datetime(wire.get("lastSeen"))
+    created = ms_to_datetime(wire.get("createdAt"))
+    if last_seen is None:
+        state = SessionState.UNKNOWN
+    elif now - last_seen < LIVE_WINDOW:
+        state = SessionState.LIVE
+    else:
+        state = SessionState.ENDED
+    healthy = wire.get("isHealthy")
+    issues = wire.get("issues")
+    duration = wire.get("sourceSegmentsDuration")
+    if duration is None and last_seen and created:
+        duration = max(0.0, (last_seen - created).total_seconds())
+    return Session(
+        provider=provider,
+        kind=ProviderKind.LIVEPEER,
+        id=wire["id"],
+        name=wire.get("name") or "",
+        state=state,
+        healthy=healthy if isinstance(healthy, bool) else None,
+        issues=tuple(i for i in issues if isinstance(i, str)) if isinstance(issues, list) else (),
+        parent_id=wire.get("parentId"),
+        created_at=created,
+        last_seen=last_seen,
+        ended_at=last_seen if state is SessionState.ENDED else None,
+        duration_s=duration,
+        ingest_bps=_bits(wire.get("ingestRate")),
+        outgoing_bps=_bits(wire.get("outgoingRate")),
+        recording=wire.get("recordingStatus"),
+        started_at=created,
+        profiles=_profiles(wire.get("profiles")),
+        details=wire,
+    )
+
+
+class LivepeerClient(BaseClient):
+    """Livepeer Studio sessions, paged and windowed. Auth: `Authorization: Bearer <key>`."""
+
+    kind: ClassVar[ProviderKind] = ProviderKind.LIVEPEER
+    default_base_url: ClassVar[str] = "https://livepeer.studio/api"
+
+    def __init__(
+        self,
+        name: str,
+        api_key: SecretStr | str,
+        *,
+        stream_ids: Sequence[str] = (),
+        window_s: float = 3600.0,
+        page_limit: int = MAX_PAGE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, api_key, **kwargs)
+        self.stream_ids = tuple(stream_ids)
+        self.window = timedelta(seconds=window_s)
+        self.page_limit = max(1, min(page_limit, MAX_PAGE))
+
+    def _auth_header(self, key: str) -> str:
+        return f"Bearer {key}"
+
+    def _error_message(self, body: Any) -> str | None:
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list) and errors:
+            return "; ".join(one_line(e, 200) for e in errors[:5])
+        return None
+
+    def _normalize(self, wire: SessionWire) -> Session:
+        return normalize_session(self.name, wire, self._clock())
+
+    # -- endpoints ------------------------------------------------------------------------
+
+    async def list_sessions(self) -> FetchResult:
+        """`GET /session`: the account's sessions seen within the watch window, all pages."""
+        endpoint = "GET /session"
+        cutoff = self._clock() - self.window
+        cutoff_ms = int(cutoff.timestamp() * 1000)
+        first: dict[str, str | int] = {
+            "limit": self.page_limit,
+            "order": "lastSeen-true,createdAt-true",
+            "filters": json.dumps([{"id": "lastSeen", "value": {"gt": cutoff_ms}}]),
+        }
+        params: dict[str, str | int] | None = first
+        url: httpx.URL | str = "session"
+        seen_cursors: set[str] = set()
+        by_id: dict[str, Session] = {}
+        skipped = 0
+        for _ in range(MAX_PAGES):
+            body, response = await self._get_url(url, params, endpoint=endpoint)
+            page, bad = await self._normalize_items(body, SESSION, self._normalize, endpoint)
+            skipped += bad
+            reached_window = False
+            for session in page:
+                if session.last_seen is not None and session.last_seen <= cutoff:
+                    reached_window = True  # newest first: everything after this is older
+                    continue
+                # Sessions shift between pages while paging; the first sighting wins.
+                by_id.setdefault(session.id, session)
+            next_link = response.links.get("next", {}).get("url")
+            if reached_window or not next_link:
+                break
+            url = self._next_page(response, next_link, seen_cursors, endpoint)
+            # Keep our limit/order/filters if the server's link left them out.
+            url = url.copy_merge_params({k: v for k, v in first.items() if k not in url.params})
+            params = None
+        else:
+            raise ProviderInvalidPayload(
+                self.name, endpoint, f"more than {MAX_PAGES} pages; paging stopped"
+            )
+        return FetchResult(tuple(by_id.values()), skipped)
+
+    def _next_page(
+        self, response: httpx.Response, link: str, seen: set[str], endpoint: str
+    ) -> httpx.URL:
+        """The `rel="next"` URL, refused if it leaves our origin or repeats a cursor."""
+        try:
+            url = response.url.join(link)
+        except (httpx.InvalidURL, ValueError):
+            raise ProviderInvalidPayload(self.name, endpoint, "unusable Link header") from None
+        base = self.base_url
+        if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+            # Following it would send our API key to another host.
+            raise ProviderInvalidPayload(self.name, endpoint, "Link points to another host")
+        cursor = url.params.get("cursor") or str(url)
+        if cursor in seen:
+            raise ProviderInvalidPayload(
+                self.name, endpoint, f"Link repeats cursor {one_line(cursor, 60)!r}"
+            )
+        seen.add(cursor)
+        return url
+
+    async def get_session(self, session_id: str) -> Session:
+        """`GET /session/{id}`: one session's full record."""
+        endpoint = "GET /session/{id}"
+        body, _ = await self._get_url(
+            f"session/{quote(session_id, safe='')}", None, endpoint=endpoint
+        )
+        return self._normalize(self._validate(SESSION, body, endpoint))
+
+    async def stream_sessions(self, parent_id: str, *, record: bool | None = None) -> FetchResult:
+        """`GET /stream/{parentId}/sessions[?record=1]`: one stream's sessions (not paged)."""
+        endpoint = "GET /stream/{parentId}/sessions"
+        params = {"record": 1 if record else 0} if record is not None else None
+        path = f"stream/{quote(parent_id, safe='')}/sessions"
+        body, _ = await self._get_url(path, params, endpoint=endpoint)
+        sessions, skipped = await self._normalize_items(body, SESSION, self._normalize, endpoint)
+        return FetchResult(tuple(sessions), skipped)
+
+    # -- Provider protocol ----------------------------------------------------------------
+
+    async def fetch(self) -> FetchResult:
+        if not self.stream_ids:
+            return await self.list_sessions()
+        sessions, skipped, errors = await gather_partial(
+            self._windowed(stream_id) for stream_id in self.stream_ids
+        )
+        return finish_partial(sessions, skipped, errors, len(self.stream_ids))
+
+    async def _windowed(self, stream_id: str) -> FetchResult:
+        result = await self.stream_sessions(stream_id)
+        cutoff = self._clock() - self.window
+        recent = tuple(s for s in result.sessions if s.last_seen is None or s.last_seen > cutoff)
+        return FetchResult(recent, result.skipped)
+
+    async def fetch_related(self, parent_id: str) -> FetchResult:
+        return await self.stream_sessions(parent_id)
+
+    async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
+        return await self.get_session(session_id)

@@ -1,0 +1,171 @@
+"""Uiza v1: `GET /v1/live_entities/{entity_id}/live_sessions[/{id}]`.
+
+Auth is the raw key with no scheme. A session with no `duration` is still broadcasting. The
+session's stream key is a secret (whoever holds it can broadcast on the channel); the API names
+it `ingest_key`, `stream_key` or `key` depending on the document, so all three are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Required
+from urllib.parse import quote
+
+from pydantic import FiniteFloat, SecretStr, TypeAdapter
+from typing_extensions import TypedDict
+
+from tui.models import FetchResult, ProviderKind, Session, SessionState
+from tui.providers.base import BaseClient, as_utc, finish_partial, gather_partial, one_line
+from tui.providers.errors import ProviderInvalidPayload
+
+PAGE_SIZE = 100  # the API's maximum
+MAX_PAGES = 100
+_KEY_FIELDS = ("ingest_key", "stream_key", "key")
+
+
+class LiveSessionWire(TypedDict, total=False):
+    """A Uiza live session, field by field; unknown fields ignored."""
+
+    id: Required[str]
+    entity_id: str | None
+    duration: FiniteFloat | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    ingest_key: SecretStr | None
+    stream_key: SecretStr | None
+    key: SecretStr | None
+
+
+class LiveSessionPageWire(TypedDict, total=False):
+    """The list envelope; `data` items are validated one by one so a bad one is only skipped."""
+
+    data: Required[list[Any]]
+    next_page_token: str | None
+    prev_page_token: str | None
+
+
+SESSION = TypeAdapter(LiveSessionWire)
+PAGE = TypeAdapter(LiveSessionPageWire)
+
+
+def normalize_session(provider: str, wire: LiveSessionWire) -> Session:
+    """A Uiza live session as a neutral `Session`; the stream key goes to `secret` only."""
+    duration = wire.get("duration")
+    created = as_utc(wire.get("created_at"))
+    entity = wire.get("entity_id")
+    secret = wire.get("ingest_key") or wire.get("stream_key") or wire.get("key")
+    ended_at = None
+    if duration is not None and created is not None:
+        try:
+            ended_at = created + timedelta(seconds=duration)
+        except OverflowError:
+            ended_at = None
+    details = {k: v for k, v in wire.items() if k not in _KEY_FIELDS}
+    return Session(
+        provider=provider,
+        kind=ProviderKind.UIZA,
+        id=wire["id"],
+        name=entity or "",
+        state=SessionState.LIVE if duration is None else SessionState.ENDED,
+        parent_id=entity,
+        created_at=created,
+        last_seen=as_utc(wire.get("updated_at")),
+        ended_at=ended_at,
+        duration_s=duration,
+        started_at=created,
+        details=details,
+        secret=secret,
+    )
+
+
+class UizaClient(BaseClient):
+    """Uiza live sessions of the watched entities. Auth: `Authorization: <raw key>`."""
+
+    kind: ClassVar[ProviderKind] = ProviderKind.UIZA
+    default_base_url: ClassVar[str] = "https://api.uiza.sh"
+
+    def __init__(
+        self,
+        name: str,
+        api_key: SecretStr | str,
+        *,
+        entity_ids: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, api_key, **kwargs)
+        self.entity_ids = tuple(entity_ids)
+
+    def _auth_header(self, key: str) -> str:
+        return key
+
+    def _error_message(self, body: Any) -> str | None:
+        if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+            return None
+        kind = body.get("error_type")
+        return (
+            f"{body['message']} ({one_line(kind, 40)})"
+            if isinstance(kind, str)
+            else body["message"]
+        )
+
+    def _normalize(self, wire: LiveSessionWire) -> Session:
+        return normalize_session(self.name, wire)
+
+    @staticmethod
+    def _path(entity_id: str) -> str:
+        return f"v1/live_entities/{quote(entity_id, safe='')}/live_sessions"
+
+    async def list_sessions(self, entity_id: str) -> FetchResult:
+        """All of an entity's live sessions, newest first, following `next_page_token`."""
+        endpoint = "GET /v1/live_entities/{entity_id}/live_sessions"
+        sessions: dict[str, Session] = {}
+        skipped = 0
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            params: dict[str, str | int] = {"page_size": PAGE_SIZE}
+            if token:
+                params["page_token"] = token
+            body, _ = await self._get_url(self._path(entity_id), params, endpoint=endpoint)
+            page = self._validate(PAGE, body, endpoint)
+            items, bad = await self._normalize_items(
+                page["data"], SESSION, self._normalize, endpoint
+            )
+            skipped += bad
+            for session in items:
+                sessions.setdefault(session.id, session)
+            token = page.get("next_page_token")
+            if not token:
+                return FetchResult(tuple(sessions.values()), skipped)
+            if token in seen:
+                raise ProviderInvalidPayload(
+                    self.name, endpoint, f"next_page_token repeats {one_line(token, 60)!r}"
+                )
+            seen.add(token)
+        raise ProviderInvalidPayload(self.name, endpoint, f"more than {MAX_PAGES} pages")
+
+    async def get_session(self, entity_id: str, session_id: str) -> Session:
+        """One live session of an entity."""
+        endpoint = "GET /v1/live_entities/{entity_id}/live_sessions/{id}"
+        path = f"{self._path(entity_id)}/{quote(session_id, safe='')}"
+        body, _ = await self._get_url(path, None, endpoint=endpoint)
+        return self._normalize(self._validate(SESSION, body, endpoint))
+
+    # -- Provider protocol ----------------------------------------------------------------
+
+    async def fetch(self) -> FetchResult:
+        sessions, skipped, errors = await gather_partial(
+            self.list_sessions(entity_id) for entity_id in self.entity_ids
+        )
+        return finish_partial(sessions, skipped, errors, len(self.entity_ids))
+
+    async def fetch_related(self, parent_id: str) -> FetchResult:
+        return await self.list_sessions(parent_id)
+
+    async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
+        if not parent_id:
+            raise ProviderInvalidPayload(
+                self.name, "GET live_session", "session has no entity_id", "entity_id"
+            )
+        return await self.get_session(parent_id, session_id)
