@@ -1,0 +1,100 @@
+"""Filter language and sort orders of the sessions list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tui.models import ProviderKind, Session, SessionState
+from tui.view import SortKey, SortOrder, parse_filter, sort_sessions, visible_keys
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def s(
+    id: str,
+    name: str = "",
+    *,
+    provider: str = "studio",
+    kind: ProviderKind = ProviderKind.LIVEPEER,
+    state: SessionState = SessionState.LIVE,
+    healthy: bool | None = True,
+    ingest: float | None = None,
+    seen: int = 0,
+) -> Session:
+    return Session(
+        provider=provider,
+        kind=kind,
+        id=id,
+        name=name or id,
+        state=state,
+        healthy=healthy,
+        ingest_bps=ingest,
+        last_seen=NOW - timedelta(seconds=seen),
+    )
+
+
+SESSIONS = [
+    s("a1", "Main stage", ingest=5e6, seen=1),
+    s("b2", "Backup", healthy=False, ingest=1e6, seen=3),
+    s("c3", "Old talk", state=SessionState.ENDED, healthy=None, seen=900),
+    s("u1", "entity-9", provider="uiza", kind=ProviderKind.UIZA, healthy=None, seen=20),
+    s(
+        "k1",
+        "Q&A",
+        provider="calls",
+        kind=ProviderKind.CALLS,
+        state=SessionState.ERRORED,
+        healthy=False,
+        seen=60,
+    ),
+]
+
+
+def ids(flt: str, order: SortOrder | None = None) -> list[str]:
+    return [k.id for k in visible_keys(SESSIONS, parse_filter(flt), order or SortOrder())]
+
+
+def test_default_order_puts_live_unhealthy_first_and_ended_last() -> None:
+    assert ids("") == ["b2", "a1", "u1", "k1", "c3"]
+
+
+def test_text_matches_name_id_and_provider_case_insensitively() -> None:
+    assert ids("STAGE") == ["a1"]
+    assert ids("u1") == ["u1"]
+    assert ids("calls") == ["k1"]
+
+
+def test_field_terms_and_negation() -> None:
+    assert ids("state:live") == ["b2", "a1", "u1"]
+    assert ids("health:bad") == ["b2", "k1"]
+    assert ids("health:unknown") == ["u1", "c3"]
+    assert ids("provider:uiza") == ["u1"]
+    assert ids("kind:calls") == ["k1"]
+    assert ids("state:live -provider:uiza health:ok") == ["a1"]
+
+
+def test_unknown_terms_are_reported_not_raised() -> None:
+    flt = parse_filter("state:flying color:red main")
+    assert len(flt.problems) == 2
+    assert [k.id for k in visible_keys(SESSIONS, flt, SortOrder())] == ["a1"]
+
+
+def test_markup_in_a_filter_is_just_text() -> None:
+    assert ids("[bold]") == []
+
+
+def test_sort_keys_and_reverse_on_second_press() -> None:
+    by_name = SortOrder().pressed(SortKey.NAME)
+    assert ids("", by_name) == ["b2", "u1", "a1", "c3", "k1"]
+    reversed_name = by_name.pressed(SortKey.NAME)
+    assert reversed_name.reverse
+    assert ids("", reversed_name) == ["k1", "c3", "a1", "u1", "b2"]
+    assert reversed_name.pressed(SortKey.STATE) == SortOrder(SortKey.STATE, False)
+    assert ids("", SortOrder(SortKey.BITRATE))[:2] == ["a1", "b2"]
+    assert ids("", SortOrder(SortKey.LAST_SEEN)) == ["a1", "b2", "u1", "k1", "c3"]
+    assert ids("", SortOrder(SortKey.HEALTH))[:2] == ["b2", "k1"]
+
+
+def test_sort_is_stable_for_equal_keys() -> None:
+    twins = [s("z", "same"), s("y", "same"), s("x", "same")]
+    assert [x.id for x in sort_sessions(twins, SortOrder(SortKey.NAME))] == ["x", "y", "z"]

@@ -1,0 +1,238 @@
+"""LivetopApp: wires settings → clients → refresher → store, and the store → the screens.
+
+The store calls `_on_store` synchronously for every diff; the app only queues the diff and
+posts one replaceable message, so a burst of provider updates becomes one redraw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from tui.clock import Clock, SystemClock
+from tui.config import Settings
+from tui.models import SessionKey
+from tui.providers import ProviderError
+from tui.refresher import Refresher
+from tui.screens.help import HelpScreen
+from tui.screens.session import SessionScreen
+from tui.screens.sessions import Scope, SessionsScreen
+from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
+
+INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
+
+
+def styles_path() -> Path:
+    """`styles/` ships inside the wheel as `tui/styles`; a source checkout has it beside `tui/`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "styles", here.parent / "styles"):
+        if (candidate / "livetop.tcss").is_file():
+            return candidate / "livetop.tcss"
+    raise FileNotFoundError("livetop.tcss not found beside the tui package")
+
+
+class StoreUpdated(Message):
+    """The store changed; queued diffs are in the app. Replaceable: bursts collapse into one."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StoreUpdated)
+
+
+class LivetopApp(App[None]):
+    """The operator console."""
+
+    TITLE = "livetop"
+    CSS_PATH: ClassVar[Any] = styles_path()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual's API)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        store: SessionStore | None = None,
+        start_polling: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.store = store or SessionStore(clock=self.clock)
+        self.refresher = Refresher(
+            self.store,
+            [p.make_client() for p in settings.providers],
+            interval=settings.refresh_interval,
+            intervals={p.name: settings.interval_for(p) for p in settings.providers},
+            clock=self.clock,
+        )
+        self._start_polling = start_polling
+        self._pending: list[StoreDiff] = []
+        self._loaded: set[str] = set()  # providers past their first load (for "new" marks)
+        self._unsubscribe = self.store.subscribe(self._on_store)
+
+    # -- time ---------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.time(), UTC)
+
+    @property
+    def paused(self) -> bool:
+        return self.refresher.paused
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(SessionsScreen(Scope()))
+        self.set_interval(1.0, self._tick)
+        if self._start_polling:
+            self.refresher.start()
+        # An SSH drop hangs up the terminal: leave at once instead of spinning on a dead tty.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+
+    async def on_unmount(self) -> None:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        self._unsubscribe()
+        await self.refresher.stop()
+
+    # -- store → screens -----------------------------------------------------------------
+
+    def _on_store(self, diff: StoreDiff) -> None:
+        self._pending.append(diff)
+        self.post_message(StoreUpdated())
+
+    def on_store_updated(self, _: StoreUpdated) -> None:
+        diffs, self._pending = self._pending, []
+        if not diffs:
+            return
+        initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
+        for screen in self.screen_stack:
+            if isinstance(screen, SessionsScreen):
+                screen.note_diffs(diffs, initial)
+        self._loaded.update(d.provider for d in diffs if d.added or d.changed)
+        self._alert([e for d in diffs for e in d.events])
+        screen = self.screen
+        if isinstance(screen, SessionsScreen | SessionScreen):
+            screen.sync()
+
+    def _tick(self) -> None:
+        screen = self.screen
+        if isinstance(screen, SessionsScreen | SessionScreen):
+            screen.tick()
+
+    def _alert(self, events: Iterable[StoreEvent]) -> None:
+        """A toast (one per kind per update, so 50 failures are one toast) and the bell."""
+        by_kind: dict[EventKind, list[StoreEvent]] = {}
+        for event in events:
+            if event.kind in ALERTS:
+                by_kind.setdefault(event.kind, []).append(event)
+        if not by_kind:
+            return
+        from tui.widgets.event_log import event_line
+
+        for kind, group in by_kind.items():
+            severity: SeverityLevel = "warning" if kind is EventKind.ENDED else "error"
+            if len(group) == 1:
+                self.notify(event_line(group[0]).plain, severity=severity, markup=False)
+            else:
+                words = kind.value.replace("_", " ")
+                self.notify(f"{len(group)} × {words}", severity=severity, markup=False)
+        if self.settings.bell:
+            self.bell()
+
+    # -- drill-down fetches --------------------------------------------------------------
+
+    def watch_related(self, screen: Screen[Any], scope: Scope) -> None:
+        """Keep a stream's / entity's session list fresh while its screen is shown."""
+        assert scope.provider is not None and scope.parent_id is not None
+        self._poll_related(screen, scope.provider, scope.parent_id)
+
+    def watch_session(self, screen: Screen[Any], key: SessionKey) -> None:
+        """Keep one session's full record fresh while its screen is shown."""
+        session = self.store.get(key)
+        self._poll_session(screen, key, session.parent_id if session else None)
+
+    @work(group="drill", exclusive=False)
+    async def _poll_related(self, screen: Screen[Any], provider: str, parent_id: str) -> None:
+        await self._poll(screen, lambda: self.refresher.fetch_related(provider, parent_id))
+
+    @work(group="drill", exclusive=False)
+    async def _poll_session(
+        self, screen: Screen[Any], key: SessionKey, parent_id: str | None
+    ) -> None:
+        await self._poll(
+            screen, lambda: self.refresher.fetch_session(key.provider, key.id, parent_id)
+        )
+
+    async def _poll(self, screen: Screen[Any], fetch: Any) -> None:
+        reported = False
+        while screen in self.screen_stack:
+            if not self.paused:
+                try:
+                    await fetch()
+                    reported = False
+                except ProviderError as exc:
+                    if not reported:  # once per outage, not once per poll
+                        self.notify(str(exc), severity="error", markup=False)
+                        reported = True
+            await self.clock.sleep(self.settings.refresh_interval)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_pause(self) -> None:
+        if self.refresher.paused:
+            self.refresher.resume()
+            self.notify("polling resumed", timeout=2)
+        else:
+            self.refresher.pause()
+            self.notify("polling paused — p resumes", timeout=2)
+        self._tick()
+
+    def action_refresh_now(self) -> None:
+        self.refresher.refresh_now()
+        self.notify("refreshing", timeout=1)
+
+    def action_interval(self, step: int) -> None:
+        current = self.refresher.interval
+        index = min(range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - current))
+        new = INTERVALS[max(0, min(len(INTERVALS) - 1, index + step))]
+        self.refresher.set_interval(new)
+        self.notify(f"polling every {new:g} s", timeout=2)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Pause / resume polling", "p", self.action_pause)
+        yield SystemCommand("Refresh now", "r", self.action_refresh_now)
+        yield SystemCommand("Poll more often", "+", lambda: self.action_interval(-1))
+        yield SystemCommand("Poll less often", "-", lambda: self.action_interval(1))
+        yield SystemCommand("Help: keys", "?", self.action_help)
+        if isinstance(screen, SessionsScreen):
+            yield SystemCommand("Filter the list", "/", screen.action_filter)
+            yield SystemCommand("Toggle the event log", "e", screen.action_toggle_events)
+            yield SystemCommand("Copy the selected id", "c", screen.action_copy_id)
+            yield SystemCommand("Reveal the stream key", "x", screen.action_reveal)
+            for key in ("trouble", "name", "state", "health", "bitrate", "last seen"):
+                yield SystemCommand(
+                    f"Sort by {key}", "press again to reverse", _bind(screen.action_sort, key)
+                )
+
+
+def _bind(fn: Any, arg: str) -> Any:
+    return lambda: fn(arg)

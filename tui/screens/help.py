@@ -1,0 +1,71 @@
+"""HelpScreen: every key, grouped; Esc, q or ? closes it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Move",
+        (
+            ("↑ ↓  j k", "previous / next session"),
+            ("PgUp PgDn", "a page up / down"),
+            ("g  G", "first / last session"),
+            ("Enter", "drill down (stream → sessions → session)"),
+            ("Esc", "back up one level"),
+        ),
+    ),
+    (
+        "Find and sort",
+        (
+            ("/", "filter: words match name, id, provider"),
+            ("", "state:live  health:bad  provider:NAME  kind:uiza  -word"),
+            ("n s h b l", "sort by name, state, health, bitrate, last seen"),
+            ("", "press the same sort key again to reverse"),
+            ("t", "back to the default order: trouble first"),
+        ),
+    ),
+    (
+        "Watch",
+        (
+            ("p", "pause / resume polling"),
+            ("r", "refresh now"),
+            ("+  -", "poll more / less often"),
+            ("e", "show / hide the event log"),
+            ("c", "copy the selected session id (works over SSH)"),
+            ("x", "reveal the selected stream key for 10 s"),
+        ),
+    ),
+    ("App", (("Ctrl+P", "command palette: every action"), ("?", "this help"), ("q", "quit"))),
+)
+
+
+def help_text() -> Text:
+    text = Text()
+    for title, rows in KEYS:
+        text.append(f"{title}\n", "bold")
+        for key, what in rows:
+            text.append(f"  {key:<12}", "bold")
+            text.append(f"{what}\n")
+        text.append("\n")
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key reference."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text("livetop — keys", "bold"), id="help-title")
+            yield Static(help_text(), id="help-body")

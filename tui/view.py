@@ -1,0 +1,148 @@
+"""What the sessions list shows and in which order: the filter language and the sort keys.
+
+Pure functions over `Session`, no Textual, so they are unit-tested directly.
+
+Filter: whitespace-separated terms, all of which must match. A bare word matches the name, id or
+provider (case-insensitive substring); `state:live`, `health:bad|ok|unknown`, `provider:NAME` and
+`kind:livepeer|uiza|calls` match exactly; a leading `-` negates any term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tui.models import Session, SessionKey, SessionState
+
+
+class SortKey(StrEnum):
+    """Orders the operator can pick; `TROUBLE` (the default) puts what needs eyes first."""
+
+    TROUBLE = "trouble"
+    NAME = "name"
+    STATE = "state"
+    HEALTH = "health"
+    BITRATE = "bitrate"
+    LAST_SEEN = "last seen"
+
+
+_STATE_RANK = {
+    SessionState.LIVE: 0,
+    SessionState.ERRORED: 1,
+    SessionState.SCHEDULED: 2,
+    SessionState.UNKNOWN: 3,
+    SessionState.ENDED: 4,
+}
+_EPOCH = datetime.min
+
+
+def _health_rank(s: Session) -> int:
+    return 0 if s.healthy is False else (2 if s.healthy else 1)
+
+
+def _seen(s: Session) -> float:
+    return s.last_seen.timestamp() if s.last_seen else float("-inf")
+
+
+_SORTS: dict[SortKey, Callable[[Session], Any]] = {
+    SortKey.TROUBLE: lambda s: (
+        _STATE_RANK[s.state] if not (s.is_live and s.unhealthy) else -1,
+        -_seen(s),
+        s.name.casefold(),
+    ),
+    SortKey.NAME: lambda s: (s.name.casefold(), s.id),
+    SortKey.STATE: lambda s: (_STATE_RANK[s.state], s.name.casefold()),
+    SortKey.HEALTH: lambda s: (_health_rank(s), _STATE_RANK[s.state], s.name.casefold()),
+    # Highest first reads naturally for a rate; `reverse` flips it like every other key.
+    SortKey.BITRATE: lambda s: (-(s.ingest_bps or 0.0), s.name.casefold()),
+    SortKey.LAST_SEEN: lambda s: (-_seen(s), s.name.casefold()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    key: SortKey = SortKey.TROUBLE
+    reverse: bool = False
+
+    def pressed(self, key: SortKey) -> SortOrder:
+        """Pressing a sort key picks it; pressing the same one again reverses it."""
+        return SortOrder(key, not self.reverse) if key is self.key else SortOrder(key, False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key.value} {'↑' if self.reverse else '↓'}"
+
+
+def sort_sessions(sessions: Iterable[Session], order: SortOrder) -> list[Session]:
+    # The id breaks ties so the order is stable across refreshes.
+    key = _SORTS[order.key]
+    return sorted(sessions, key=lambda s: (key(s), s.provider, s.id), reverse=order.reverse)
+
+
+_HEALTH_WORDS = {"bad": False, "unhealthy": False, "ok": True, "good": True, "healthy": True}
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A parsed filter query; `matches` is called for every session on every refresh."""
+
+    text: str = ""
+    terms: tuple[tuple[bool, Callable[[Session], bool]], ...] = ()
+    problems: tuple[str, ...] = ()
+
+    def matches(self, session: Session) -> bool:
+        return all(pred(session) != negate for negate, pred in self.terms)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def _term(word: str) -> Callable[[Session], bool] | str:
+    field, sep, value = word.partition(":")
+    if not sep:
+        needle = word.casefold()
+        return lambda s: (
+            needle in s.name.casefold()
+            or needle in s.id.casefold()
+            or needle in s.provider.casefold()
+        )
+    field, value = field.casefold(), value.casefold()
+    if field == "state":
+        if value not in {st.value for st in SessionState}:
+            return f"unknown state {value!r}"
+        return lambda s: s.state.value == value
+    if field == "health":
+        if value in ("unknown", "none", "?"):
+            return lambda s: s.healthy is None
+        if value not in _HEALTH_WORDS:
+            return f"unknown health {value!r} (bad, ok, unknown)"
+        want = _HEALTH_WORDS[value]
+        return lambda s: s.healthy is want
+    if field == "provider":
+        return lambda s: s.provider.casefold() == value
+    if field == "kind":
+        return lambda s: s.kind.value == value
+    return f"unknown filter {field!r} (state, health, provider, kind)"
+
+
+def parse_filter(text: str) -> Filter:
+    """Parse a filter query; words it cannot use are reported in `problems`, not raised."""
+    terms: list[tuple[bool, Callable[[Session], bool]]] = []
+    problems: list[str] = []
+    for word in text.split():
+        negate = word.startswith("-") and len(word) > 1
+        pred = _term(word[1:] if negate else word)
+        if isinstance(pred, str):
+            problems.append(pred)
+        else:
+            terms.append((negate, pred))
+    return Filter(text.strip(), tuple(terms), tuple(problems))
+
+
+def visible_keys(sessions: Iterable[Session], flt: Filter, order: SortOrder) -> list[SessionKey]:
+    """The keys the list shows, filtered then sorted."""
+    chosen = [s for s in sessions if flt.matches(s)] if flt else list(sessions)
+    return [s.key for s in sort_sessions(chosen, order)]

@@ -1,0 +1,77 @@
+"""ProviderBar: one line per provider — ok or failing with its own message, data age, next poll,
+latency. A failing provider's line turns into an error banner so it cannot be missed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui import format as fmt
+from tui.store import ProviderHealth, ProviderStatus
+
+_MARKS = {
+    ProviderHealth.PENDING: "…",
+    ProviderHealth.OK: "●",
+    ProviderHealth.PARTIAL: "▲",
+    ProviderHealth.FAILING: "✖",
+}
+
+
+def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
+    """The provider's line as plain text (provider messages are never parsed as markup)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {_MARKS[status.health]} ")
+    text.append(fmt.safe_text(status.name, 16), "bold")
+    text.append(f" {status.health.value.upper()}")
+    if status.failing and status.last_error:
+        failures = status.consecutive_failures
+        times = f" ({failures} in a row)" if failures > 1 else ""
+        text.append(f"{times}: {fmt.safe_text(status.last_error, 160)}")
+    parts = [f"{status.session_count} sessions"]
+    if status.last_success is not None:
+        parts.append(f"data {fmt.duration(now - status.last_success)} old")
+    else:
+        parts.append("no data yet")
+    if status.last_latency is not None:
+        parts.append(f"{status.last_latency * 1000:.0f} ms")
+    if paused:
+        parts.append("paused")
+    elif status.polling_since is not None:
+        parts.append("polling…")
+    elif status.next_poll is not None:
+        parts.append(f"next {fmt.duration(max(0.0, status.next_poll - now))}")
+    if status.skipped:
+        parts.append(f"{status.skipped} malformed skipped")
+    text.append("  · " + " · ".join(parts), "dim" if not status.failing else "")
+    return text
+
+
+class ProviderLine(Static):
+    """One provider's status line; `-failing` and `-stale` drive its look."""
+
+
+class ProviderBar(Vertical):
+    """The provider status lines, in configuration order."""
+
+    def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._names = tuple(names)
+
+    def compose(self) -> ComposeResult:
+        for index, _ in enumerate(self._names):
+            yield ProviderLine(id=f"provider-{index}")
+
+    def show(self, statuses: Sequence[ProviderStatus], now: float, paused: bool) -> None:
+        by_name = {s.name: s for s in statuses}
+        for index, name in enumerate(self._names):
+            status = by_name.get(name)
+            if status is None:
+                continue
+            line = self.query_one(f"#provider-{index}", ProviderLine)
+            line.set_class(status.failing, "-failing")
+            line.set_class(status.stale, "-stale")
+            line.update(describe(status, now, paused), layout=False)
