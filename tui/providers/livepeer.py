@@ -27,6 +27,9 @@ from tui.providers.base import (
 )
 from tui.providers.errors import ProviderInvalidPayload
 
+# Ints stay ints (smart-mode union), so the detail pane shows what the API sent.
+Number = int | FiniteFloat
+
 LIVE_WINDOW = timedelta(seconds=90)  # the service itself calls a stream inactive after 90 s
 MAX_PAGE = 1000
 MAX_PAGES = 100  # a hard stop even if every cursor is new: 100k sessions is past any window
@@ -58,18 +61,18 @@ class SessionWire(TypedDict, total=False):
     name: str | None
     kind: str | None
     userId: str | None
-    lastSeen: FiniteFloat | None
-    sourceSegments: FiniteFloat | None
-    transcodedSegments: FiniteFloat | None
-    sourceSegmentsDuration: FiniteFloat | None
-    transcodedSegmentsDuration: FiniteFloat | None
-    sourceBytes: FiniteFloat | None
-    transcodedBytes: FiniteFloat | None
-    ingestRate: FiniteFloat | None
-    outgoingRate: FiniteFloat | None
+    lastSeen: Number | None
+    sourceSegments: Number | None
+    transcodedSegments: Number | None
+    sourceSegmentsDuration: Number | None
+    transcodedSegmentsDuration: Number | None
+    sourceBytes: Number | None
+    transcodedBytes: Number | None
+    ingestRate: Number | None
+    outgoingRate: Number | None
     isHealthy: Any
     issues: Any
-    createdAt: FiniteFloat | None
+    createdAt: Number | None
     parentId: str | None
     projectId: str | None
     record: bool | None

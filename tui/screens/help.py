@@ -26,7 +26,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Find and sort",
         (
             ("/", "filter: words match name, id, provider"),
-            ("", "state:live  health:bad  provider:NAME  kind:uiza  -word"),
+            ("", "state:live  health:bad  provider:NAME  kind:uiza"),
+            ("", "-word leaves out what matches"),
             ("n s h b l", "sort by name, state, health, bitrate, last seen"),
             ("", "press the same sort key again to reverse"),
             ("t", "back to the default order: trouble first"),

@@ -3,7 +3,6 @@ status), refreshed live, with its sparklines. Esc goes back to the list it came 
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
@@ -34,6 +33,7 @@ class SessionScreen(Screen[None]):
 
     def __init__(self, key: SessionKey, trail: str) -> None:
         super().__init__()
+        self._ready = False
         self.key = key
         self._trail = trail
 
@@ -48,6 +48,7 @@ class SessionScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._ready = True
         session = self.livetop.store.get(self.key)
         name = session.name if session and session.name else self.key.id
         crumb = f"{self._trail} › {fmt.safe_text(name, 40)}"
@@ -62,14 +63,14 @@ class SessionScreen(Screen[None]):
         self.tick()
 
     def tick(self) -> None:
-        if not self.is_mounted:
+        if not self._ready:  # children are composed only once on_mount runs
             return
         app = self.livetop
         header = self.query_one(StatusHeader)
         header.counts = app.store.counts()
         header.paused = app.paused
         header.now = app.now()
-        self.query_one(ProviderBar).show(app.store.statuses(), time.time(), app.paused)
+        self.query_one(ProviderBar).show(app.store.statuses(), app.clock.time(), app.paused)
         store = app.store
         self.query_one(DetailPane).show(
             store.get(self.key),

@@ -5,7 +5,6 @@ one exactly as it was: cursor, filter and sort.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -69,6 +68,7 @@ class SessionsScreen(Screen[None]):
 
     def __init__(self, scope: Scope | None = None) -> None:
         super().__init__()
+        self._ready = False
         self.scope = scope or Scope()
         self.order = SortOrder()
         self.filter: Filter = parse_filter("")
@@ -101,6 +101,7 @@ class SessionsScreen(Screen[None]):
         return self._table
 
     def on_mount(self) -> None:
+        self._ready = True
         self.query_one(FilterBar).display = False
         self.query_one(EventLog).display = False
         self.query_one(StatusHeader).crumbs = self._crumbs()
@@ -120,7 +121,7 @@ class SessionsScreen(Screen[None]):
 
     def note_diffs(self, diffs: list[StoreDiff], initial: set[str]) -> None:
         """Mark rows that just appeared or ended (not a provider's first load)."""
-        until = time.monotonic() + MARK_SECONDS
+        until = self.livetop.clock.monotonic() + MARK_SECONDS
         store = self.livetop.store
         for diff in diffs:
             if diff.provider not in initial:
@@ -136,7 +137,7 @@ class SessionsScreen(Screen[None]):
 
     def sync(self) -> None:
         """Redraw from the store: rows (order only if it changed), counts, providers, detail."""
-        if not self.is_mounted:
+        if not self._ready:  # children are composed only once on_mount runs
             return
         store = self.livetop.store
         sessions = store.sessions()
@@ -151,15 +152,15 @@ class SessionsScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second: clocks, ages, marks; only what changed is repainted."""
-        if not self.is_mounted:
+        if not self._ready:  # children are composed only once on_mount runs
             return
         app = self.livetop
         header = self.query_one(StatusHeader)
         header.counts = app.store.counts()
         header.paused = app.paused
         header.now = app.now()
-        self.query_one(ProviderBar).show(app.store.statuses(), time.time(), app.paused)
-        self.table.expire_marks(time.monotonic())
+        self.query_one(ProviderBar).show(app.store.statuses(), app.clock.time(), app.paused)
+        self.table.expire_marks(self.livetop.clock.monotonic())
         self.table.refresh_changed()
         self._show_detail()
         events = self.query_one(EventLog)

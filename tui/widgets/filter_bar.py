@@ -37,7 +37,7 @@ class FilterBar(Input):
         self.display = True
         self.focus()
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         # Close on Enter here, not via a binding: bindings run only once the key has bubbled
         # to the app, after this input has already taken the next queued key (`/ x Enter e`).
         if not self.display:

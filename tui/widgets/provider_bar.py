@@ -25,8 +25,8 @@ def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
     """The provider's line as plain text (provider messages are never parsed as markup)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {_MARKS[status.health]} ")
-    text.append(fmt.safe_text(status.name, 16), "bold")
-    text.append(f" {status.health.value.upper()}")
+    text.append(f"{fmt.safe_text(status.name, 12):<12}", "bold")
+    text.append(f" {status.health.value.upper():<7}")
     if status.failing and status.last_error:
         failures = status.consecutive_failures
         times = f" ({failures} in a row)" if failures > 1 else ""

@@ -1,0 +1,203 @@
+"""Every key and drill-down path of the console, against the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import live_app, wait_for
+
+from tui.models import ProviderKind, SessionState
+from tui.screens.help import HelpScreen
+from tui.screens.session import SessionScreen
+from tui.screens.sessions import RelatedScreen, SessionsScreen
+from tui.sim import Fault
+from tui.widgets.detail_pane import MASK, DetailPane
+from tui.widgets.event_log import EventLog
+from tui.widgets.sessions_table import SessionsTable
+from tui.widgets.status_header import StatusHeader
+
+
+def table(app: Any) -> SessionsTable:
+    return app.screen.query_one(SessionsTable)
+
+
+def loaded(app: Any) -> bool:
+    statuses = app.store.statuses()
+    return bool(statuses) and all(s.last_success for s in statuses) and table(app).row_count > 0
+
+
+async def test_rows_arrive_and_cursor_keys_move(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        t = table(app)
+        first = t.keys[0]
+        assert t.cursor_key == first
+        await pilot.press("j", "j", "down")
+        assert t.cursor_key == t.keys[3]
+        await pilot.press("k", "up")
+        assert t.cursor_key == t.keys[1]
+        await pilot.press("G")
+        assert t.cursor_key == t.keys[-1]
+        await pilot.press("g")
+        assert t.cursor_key == t.keys[0]
+        await pilot.press("pagedown")
+        assert t.keys.index(t.cursor_key) > 5
+        await pilot.press("pageup")
+        assert t.cursor_key == t.keys[0]
+
+
+async def test_cursor_stays_on_its_session_across_refresh_sort_and_filter(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("j", "j", "j")
+        chosen = table(app).cursor_key
+        assert chosen is not None
+        before = sim.request_counts["livepeer"]
+        await pilot.press("r")
+        await pilot.pause(1.2)  # at least two more polls
+        assert sim.request_counts["livepeer"] >= before + 2
+        assert table(app).cursor_key == chosen
+        for key in "nsbhlt":
+            await pilot.press(key)
+            assert table(app).cursor_key == chosen, key
+        name = app.store.get(chosen).name
+        await pilot.press("slash", *name[:6], "enter")
+        assert table(app).cursor_key == chosen
+        word = name[:6].split()[0].casefold()
+        for key in table(app).keys:
+            shown = app.store.get(key)
+            assert word in f"{shown.name} {shown.id} {shown.provider}".casefold()
+
+
+async def test_sort_key_pressed_twice_reverses(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("n")
+        names = [app.store.get(k).name.casefold() for k in table(app).keys]
+        assert names == sorted(names)
+        await pilot.press("n")
+        names = [app.store.get(k).name.casefold() for k in table(app).keys]
+        assert names == sorted(names, reverse=True)
+        await pilot.press("b")
+        rates = [app.store.get(k).ingest_bps or 0 for k in table(app).keys]
+        assert rates == sorted(rates, reverse=True)
+
+
+async def test_filter_terms_and_escape_clears(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        total = table(app).row_count
+        await pilot.press("slash", *"state:live provider:studio", "enter")
+        shown = [app.store.get(k) for k in table(app).keys]
+        assert shown and all(s.state is SessionState.LIVE and s.provider == "studio" for s in shown)
+        await pilot.press("slash", *" health:bad", "escape")  # Esc in the prompt: keep the old
+        assert app.screen.filter.text == "state:live provider:studio"
+        await pilot.press("escape")  # Esc on the list: clear the filter
+        await wait_for(pilot, lambda: table(app).row_count >= total - 2)
+        assert not app.screen.filter
+
+
+async def test_livepeer_drill_down_and_back_keeps_the_list(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("slash", *"kind:livepeer", "enter", "n", "j")
+        main = app.screen
+        chosen = table(app).cursor_key
+        session = app.store.get(chosen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, RelatedScreen)
+        await wait_for(pilot, lambda: table(app).row_count > 0)
+        related = [app.store.get(k) for k in table(app).keys]
+        assert all(s.parent_id == session.parent_id for s in related)
+        assert table(app).cursor_key == chosen
+        crumbs = app.screen.query_one(StatusHeader).crumbs
+        assert "all sessions" in crumbs and "stream" in crumbs
+        await pilot.press("enter")
+        assert isinstance(app.screen, SessionScreen)
+        assert app.screen.key == chosen
+        await pilot.press("escape", "escape")
+        assert app.screen is main
+        assert table(app).cursor_key == chosen
+        assert main.filter.text == "kind:livepeer"
+        assert main.order.key.value == "name"
+
+
+async def test_uiza_and_calls_drill_down(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("slash", *"kind:uiza", "enter", "enter")
+        assert isinstance(app.screen, RelatedScreen)
+        assert app.screen.scope.provider == "uiza"
+        await wait_for(pilot, lambda: table(app).row_count > 0)
+        await pilot.press("enter")
+        assert isinstance(app.screen, SessionScreen)
+        assert app.store.get(app.screen.key).kind is ProviderKind.UIZA
+        await pilot.press("escape", "escape", "escape")  # back to main, then clear the filter
+        await pilot.press("slash", *"kind:calls", "enter", "enter")
+        assert isinstance(app.screen, SessionScreen)  # a call drills straight to its status
+        assert app.store.get(app.screen.key).kind is ProviderKind.CALLS
+
+
+async def test_pause_refresh_interval_events_copy_reveal_help_quit(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("p")
+        assert app.refresher.paused
+        assert app.screen.query_one(StatusHeader).has_class("-paused")
+        before = sim.request_counts["livepeer"]
+        await pilot.pause(1.2)
+        assert sim.request_counts["livepeer"] == before  # paused means no polls
+        await pilot.press("p")
+        assert not app.refresher.paused
+        await pilot.press("plus")
+        assert app.refresher.interval == 0.5  # already at the floor
+        await pilot.press("minus")
+        assert app.refresher.interval == 1.0
+        await pilot.press("e")
+        assert app.screen.query_one(EventLog).display
+        await pilot.press("e")
+        assert not app.screen.query_one(EventLog).display
+        await pilot.press("c")
+        assert app.clipboard == table(app).cursor_key.id
+        await pilot.press("slash", *"kind:uiza state:live", "enter")
+        pane = app.screen.query_one(DetailPane)
+        secret = app.store.get(table(app).cursor_key).secret.get_secret_value()
+        text = str(app.screen.query_one("#detail-text").render())
+        assert MASK in text and secret not in text
+        await pilot.press("x")
+        text = str(app.screen.query_one("#detail-text").render())
+        assert secret in text and pane.revealed
+        pane.hide_secret()
+        app.screen.tick()
+        assert secret not in str(app.screen.query_one("#detail-text").render())
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, SessionsScreen)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        before = {k for k in table(app).keys if k.provider == "calls"}
+        sim.set_fault("calls", Fault(auth=True))
+        await wait_for(pilot, lambda: app.store.status("calls").failing)
+        app.screen.tick()
+        line = app.screen.query_one("#provider-2")
+        assert line.has_class("-failing")
+        assert "401" in str(line.render()) or "unauthor" in str(line.render()).lower()
+        assert {k for k in table(app).keys if k.provider == "calls"} == before
+        assert all(app.store.is_stale(k) for k in before)
+        assert not app.store.status("studio").failing
+        sim.clear_faults()
+        await wait_for(pilot, lambda: not app.store.status("calls").failing)

@@ -1,0 +1,97 @@
+"""Screens as pictures (pytest-textual-snapshot), with the simulator and the clock frozen.
+
+Regenerate after an intended change: `pytest tests/app/test_snapshots.py --snapshot-update`,
+then look at the report before committing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import frozen_app, wait_for
+
+from tui.sim import Fault
+from tui.widgets.sessions_table import SessionsTable
+
+
+def ready(app: Any) -> Any:
+    async def run_before(pilot: Any) -> None:
+        await wait_for(pilot, lambda: all(s.last_success for s in app.store.statuses()))
+        await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_main_view_100x30(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready(app))
+
+
+def test_main_view_80x24(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(app))
+
+
+def test_main_view_120x36(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ready(app))
+
+
+def test_detail_of_a_session(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        await pilot.press("slash", *"kind:livepeer", "enter", "n", "j", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_drill_down_to_a_stream_150x40(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        await pilot.press("slash", *"kind:livepeer", "enter", "n", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(150, 40), run_before=run_before)
+
+
+def test_filter_prompt(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        await pilot.press("slash", *"state:live health:bad")
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_help(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_failing_provider_keeps_stale_data(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        frozen_sim.set_fault("calls", Fault(html_5xx=1.0))
+        app.refresher.refresh_now("calls")
+        await wait_for(pilot, lambda: app.store.status("calls").failing)
+        await pilot.press("slash", *"provider:calls", "enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
