@@ -1,0 +1,335 @@
+"""The `livetop` command line: parse arguments, load settings, run the console or a command.
+
+Kept thin and cheap to import: everything heavy (pydantic, httpx, Textual, the simulator) is
+imported inside the command that needs it, so `--version` and `--help` answer at once.
+
+Exit codes (a public contract): 0 success; 2 when a provider failed (`snapshot`, `check`);
+1 for usage and configuration errors; 130 when interrupted (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from tui import __version__
+
+if TYPE_CHECKING:
+    from tui.config import Settings
+    from tui.sim import RunningSimulator
+
+EXIT_USAGE = 1
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that left early
+
+_EXIT_CODES = """\
+exit status:
+  0  every provider answered
+  2  at least one provider failed (the others' sessions are still printed)
+  1  usage or configuration error
+"""
+_CONFIG_HELP = (
+    "config file (default: $LIVETOP_CONFIG, else config.toml in the user config directory)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's exit code for usage errors (1, not argparse's 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _source_options(
+    parser: argparse.ArgumentParser, *, demo: bool = True, top: bool = False
+) -> None:
+    # Sub-commands repeat --config/--demo; SUPPRESS keeps a sub-command from erasing a value
+    # given before it (`livetop --config X snapshot`).
+    default: Any = None if top else argparse.SUPPRESS
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--config", metavar="PATH", default=default, help=_CONFIG_HELP)
+    if demo:
+        group.add_argument(
+            "--demo",
+            action="store_true",
+            default=False if top else argparse.SUPPRESS,
+            help="watch the built-in simulator (on a free loopback port) instead of the config",
+        )
+
+
+def _provider_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--provider",
+        metavar="NAME",
+        action="extend",
+        nargs="+",
+        default=[],
+        help="only these providers (by configured name; repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; cheap (no heavy imports)."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="livetop",
+        description="A terminal console for live video sessions across streaming providers.\n"
+        "Without a command, runs the console.",
+        formatter_class=raw,
+    )
+    parser.add_argument("--version", action="version", version=f"livetop {__version__}")
+    _source_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="fetch every provider once, print the sessions, exit",
+        description="Fetch every provider once (concurrently), print every session, exit.\n\n"
+        "JSON keys are fixed; times are ISO 8601 UTC, rates bits per second. API keys never\n"
+        "appear. Stream/ingest keys show masked in the table's KEY column; --show-secrets\n"
+        "reveals them there. JSON never carries them.",
+        epilog=_EXIT_CODES,
+        formatter_class=raw,
+    )
+    _source_options(snapshot)
+    snapshot.add_argument(
+        "--format", choices=("json", "table"), default="json", help="output format (default json)"
+    )
+    _provider_option(snapshot)
+    snapshot.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show stream/ingest keys in full in the table (JSON never contains them)",
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="per provider: reachable, auth accepted, latency, session count",
+        description="For each provider: reachable or not, auth accepted or refused, latency,\n"
+        "number of sessions.",
+        epilog=_EXIT_CODES,
+        formatter_class=raw,
+    )
+    _source_options(check)
+    _provider_option(check)
+
+    init = commands.add_parser(
+        "init",
+        help="write a commented example config (mode 0600)",
+        description="Write a commented example config, private to you (mode 0600).\n"
+        "An existing file is never replaced without --force.",
+        formatter_class=raw,
+    )
+    _source_options(init, demo=False)
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="serve simulated Livepeer, Uiza and live-calls APIs for demos and tests",
+        description="Serve simulated Livepeer Studio, Uiza and live-calls APIs on one port and\n"
+        "print a ready-to-use config for them. Stop with Ctrl+C.",
+        epilog="fault settings (per provider, comma separated):\n"
+        "  latency=S  error_rate=P  rate_limit=P  retry_after=S  html_5xx=P  hang=P\n"
+        "  truncate=P  drop=P  drift  not_found  auth\n"
+        "  e.g. --fault livepeer:latency=0.5,error_rate=0.1 --fault all:drift",
+        formatter_class=raw,
+    )
+    simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    simulate.add_argument("--port", type=int, default=8787, help="port (default 8787; 0: any free)")
+    simulate.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
+    simulate.add_argument("--sessions", type=int, default=200, help="Livepeer sessions at start")
+    simulate.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
+    simulate.add_argument("--churn", type=float, default=0.1, help="share of sessions on air")
+    simulate.add_argument(
+        "--fault",
+        metavar="PROVIDER:SETTINGS",
+        action="append",
+        default=[],
+        help="a fault for livepeer, uiza, calls or all (repeatable)",
+    )
+    simulate.add_argument(
+        "--hostile-names", action="store_true", help="mix escape sequences and markup into names"
+    )
+    return parser
+
+
+class _Exit(Exception):
+    """Leave with this status; the reason has been printed already."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `livetop` and `python -m tui`; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        if args.demo and (args.config or args.command in ("init", "simulate")):
+            parser.error(
+                f"--demo cannot be used with {'--config' if args.config else args.command}"
+            )
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    command = _COMMANDS.get(args.command, _console)
+    try:
+        return command(args)
+    except _Exit as exc:
+        return exc.code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()  # `livetop snapshot | head`: the reader left; no traceback
+        return EXIT_BROKEN_PIPE
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _console(args: argparse.Namespace) -> int:
+    with _prepared(args) as (settings, sim):
+        return run_console(settings, sim)
+
+
+def run_console(settings: Settings, sim: RunningSimulator | None = None) -> int:
+    """The Textual console (imported only now: Textual is the slowest import).
+
+    `sim` is the simulator behind `--demo`; the caller owns it and stops it afterwards.
+    """
+    from tui.app import LivetopApp
+
+    app = LivetopApp(settings)
+    app.run()
+    return app.return_code or 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from tui.snapshot import run_snapshot
+
+    with _prepared(args) as (settings, _):
+        return run_snapshot(
+            settings,
+            as_json=args.format == "json",
+            show_secrets=args.show_secrets,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+
+
+def _check(args: argparse.Namespace) -> int:
+    from tui.snapshot import run_check
+
+    with _prepared(args) as (settings, _):
+        return run_check(settings, out=sys.stdout, err=sys.stderr)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from tui.config import config_path, write_example_config
+
+    path = config_path(args.config)
+    try:
+        write_example_config(path, force=args.force)
+    except FileExistsError:
+        print(f"{path}: already exists; pass --force to overwrite it", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"{path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path} (mode 0600)")
+    print("next: export LIVEPEER_API_KEY=<your key>, edit the file, then run `livetop check`")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.sim import SimConfig, parse_fault_args, run_standalone
+
+    try:
+        config = SimConfig(
+            seed=args.seed,
+            sessions=args.sessions,
+            speed=args.speed,
+            churn=args.churn,
+            faults=parse_fault_args(args.fault),
+            host=args.host,
+            port=args.port,
+            hostile_names=args.hostile_names,
+        )
+    except ValueError as exc:
+        print(f"livetop simulate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        asyncio.run(run_standalone(config, args.host, args.port))
+    except OSError as exc:  # typically: the port is taken
+        where = f"{args.host}:{args.port}"
+        print(f"livetop simulate: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+_COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    "snapshot": _snapshot,
+    "check": _check,
+    "init": _init,
+    "simulate": _simulate,
+}
+
+
+# -- shared plumbing ------------------------------------------------------------------------
+
+
+@contextmanager
+def _prepared(args: argparse.Namespace) -> Iterator[tuple[Settings, RunningSimulator | None]]:
+    """Settings (from the config file, or from a simulator started for `--demo`) and the log
+    file; both torn down afterwards. Configuration problems are printed, then `_Exit(1)`."""
+    from tui.config import ConfigError, demo_settings, load_settings
+
+    with ExitStack() as stack:
+        sim = None
+        try:
+            if args.demo:
+                sim = _start_simulator()
+                stack.callback(sim.stop)
+                settings = demo_settings(sim)
+            else:
+                settings = load_settings(args.config)
+            if getattr(args, "provider", None):
+                settings = settings.only(args.provider)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            raise _Exit(EXIT_USAGE) from None
+        _start_logging(settings, stack)
+        yield settings, sim
+
+
+def _start_simulator() -> RunningSimulator:
+    from tui.sim import SimConfig, start_in_thread
+
+    return start_in_thread(SimConfig())
+
+
+def _start_logging(settings: Settings, stack: ExitStack) -> None:
+    from tui.logs import setup_logging
+
+    try:
+        stack.callback(setup_logging(settings.secret_values()).close)
+    except OSError as exc:  # a read-only home must not stop the console
+        print(f"livetop: warning: no log file: {exc.strerror or exc}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    with suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,602 @@
+"""Settings: the config file, where it lives, how it is validated, and the example `init` writes.
+
+The file is TOML (see `EXAMPLE_CONFIG`). It is parsed with `tomllib` and validated with pydantic;
+every problem becomes one `ConfigProblem` line (`<file>: provider "<name>": <field>: <message>`)
+and all of them are raised together in one `ConfigError`, so an operator fixes a file in one go.
+
+API keys are resolved at load time, from the variable named by `api_key_env` (preferred) or from
+a literal `api_key`, into a `SecretStr`. A literal key is refused when the file is readable by
+anyone but its owner. Nothing here ever puts a key into a message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Final
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from tui.format import safe_text
+from tui.models import ProviderKind
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tui.providers.base import Clock, Provider
+    from tui.sim import RunningSimulator
+
+APP_NAME: Final = "livetop"
+# 50 requests a minute for all watched calls: under the backend's ~60/min, with room to spare.
+CALLS_SECONDS_PER_ID: Final = 60.0 / 50
+CONFIG_ENV: Final = "LIVETOP_CONFIG"
+MIN_INTERVAL: Final = 0.5
+DEFAULT_INTERVAL: Final = 2.0
+MAX_NAME: Final = 40
+# Which id list each kind takes, and whether it must be non-empty (calls/uiza have no "list all").
+ID_FIELDS: Final[Mapping[ProviderKind, tuple[str, bool]]] = {
+    ProviderKind.LIVEPEER: ("stream_ids", False),
+    ProviderKind.UIZA: ("entity_ids", True),
+    ProviderKind.CALLS: ("call_ids", True),
+}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Ids end up in URL paths: refuse anything that could change the path or the query.
+_ID_FORBIDDEN = frozenset("/\\?#%")
+_ERROR = "livetop_config"  # error type of every check written here (vs pydantic's own)
+
+
+def default_config_path() -> Path:
+    """`user_config_path("livetop") / "config.toml"` (platformdirs imported only when needed)."""
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def config_path(
+    explicit: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The config file to use: `--config`, else `$LIVETOP_CONFIG`, else the platform default."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]).expanduser()
+    return default_config_path()
+
+
+# -- problems ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One thing wrong with a config; `str()` is the one line shown to the operator."""
+
+    file: str
+    message: str
+    provider: str | None = None  # already a label: `"studio"` or `#2`
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.provider is not None:
+            parts.append(f"provider {self.provider}")
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class ConfigError(Exception):
+    """The config cannot be used; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _problem(message: str) -> PydanticCustomError:
+    """A validation error carrying our own wording (pydantic shows `message` as is)."""
+    return PydanticCustomError(_ERROR, "{message}", {"message": message})
+
+
+def _detail(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=_problem(message), loc=loc, input=None)
+
+
+# -- models -----------------------------------------------------------------------------------
+
+Interval = Annotated[float, Field(strict=True, ge=MIN_INTERVAL, allow_inf_nan=False)]
+IdList = tuple[Annotated[str, Field(strict=True)], ...]
+
+
+class ProviderConfig(BaseModel):
+    """One `[[providers]]` table, validated, with its key resolved into `api_key`.
+
+    After validation `api_key` always holds the key, whether it came from the variable named by
+    `api_key_env` (kept for display) or from the file.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(strict=True)
+    kind: ProviderKind
+    base_url: str | None = Field(default=None, strict=True)
+    api_key_env: str | None = Field(default=None, strict=True)
+    api_key: SecretStr = SecretStr("")
+    stream_ids: IdList | None = None
+    entity_ids: IdList | None = None
+    call_ids: IdList | None = None
+    interval: Interval | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The stream, entity or call ids this provider watches (by kind)."""
+        return getattr(self, ID_FIELDS[self.kind][0]) or ()
+
+    def make_client(
+        self, *, timeout: httpx.Timeout | None = None, clock: Clock | None = None
+    ) -> Provider:
+        """A fresh client for this provider (imports httpx, so only when one is needed).
+
+        `clock` (UTC now) decides what counts as live; tests pass a frozen one.
+        """
+        from tui.providers import build_client
+
+        return build_client(
+            self.kind,
+            self.name,
+            self.api_key,
+            base_url=self.base_url,
+            ids=self.ids,
+            timeout=timeout,
+            clock=clock,
+        )
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not value.strip() or len(value) > MAX_NAME or not value.isprintable():
+            raise _problem(f"must be 1-{MAX_NAME} printable characters")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = urlsplit(value)
+            _ = url.port  # raises on a malformed port
+        except ValueError:
+            raise _problem("is not a valid URL") from None
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise _problem("must be an http:// or https:// URL with a host")
+        if url.username is not None or url.password is not None:
+            raise _problem("must not contain credentials; use api_key_env")
+        if url.query or url.fragment:
+            raise _problem("must not contain a query or fragment")
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _check_env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            raise _problem("must be an environment variable name (letters, digits, _)")
+        return value
+
+    @field_validator("stream_ids", "entity_ids", "call_ids")
+    @classmethod
+    def _check_ids(cls, value: IdList | None) -> IdList | None:
+        if value is None:
+            return None
+        for item in value:
+            if not item.strip() or not item.isprintable() or _ID_FORBIDDEN.intersection(item):
+                raise _problem("ids must be non-empty and contain no spaces or / \\ ? # %")
+        return tuple(dict.fromkeys(value))  # drop repeats, keep order
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _resolve(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> ProviderConfig:
+        """Field checks, then the checks that span fields, all reported together."""
+        if isinstance(data, ProviderConfig):
+            return data
+        errors: list[InitErrorDetails] = []
+        model: ProviderConfig | None = None
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            errors.extend(_as_details(exc))
+        if not isinstance(data, Mapping):
+            if errors:
+                raise ValidationError.from_exception_data(cls.__name__, errors)
+            raise _problem("must be a table")
+        context: Mapping[str, Any] = info.context or {}
+        key, key_errors = _key_from(data, context)
+        errors.extend(key_errors)
+        errors.extend(_id_problems(data))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        assert model is not None  # no errors means the handler returned a model
+        return model if key is None else model.model_copy(update={"api_key": key})
+
+
+def _as_details(exc: ValidationError) -> list[InitErrorDetails]:
+    """Re-raisable copies of a ValidationError's errors (messages kept, inputs dropped)."""
+    out: list[InitErrorDetails] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        ctx = err.get("ctx") or {}
+        kind = PydanticCustomError(err["type"], "{message}", {**ctx, "message": err["msg"]})
+        out.append(InitErrorDetails(type=kind, loc=tuple(err["loc"]), input=None))
+    return out
+
+
+def _key_from(
+    data: Mapping[str, Any], context: Mapping[str, Any]
+) -> tuple[SecretStr | None, list[InitErrorDetails]]:
+    """The key from the environment (or None to keep the literal), and what is wrong with it."""
+    env_name, literal = data.get("api_key_env"), data.get("api_key")
+    if env_name is not None and literal is not None:
+        return None, [_detail(("api_key",), "set api_key_env or api_key, not both")]
+    if env_name is None and literal is None:
+        return None, [
+            _detail(
+                ("api_key_env",), "required: name the variable that holds the key (or set api_key)"
+            )
+        ]
+    if isinstance(literal, str):
+        if not literal.strip():
+            return None, [_detail(("api_key",), "is empty")]
+        mode = context.get("file_mode")
+        if mode is not None and mode & 0o077:
+            path = context.get("path", "the config file")
+            return None, [
+                _detail(
+                    ("api_key",),
+                    f"the file holds a literal key but group/others can read it (mode "
+                    f"{mode & 0o777:04o}); run: chmod 600 {path} (or use api_key_env)",
+                )
+            ]
+        return None, []
+    if not isinstance(env_name, str) or not _ENV_NAME.fullmatch(env_name):
+        return None, []  # already reported by the field validators
+    environ: Mapping[str, str] = context.get("environ", os.environ)
+    value = environ.get(env_name)
+    if value is None:
+        return None, [_detail(("api_key_env",), f"environment variable {env_name} is not set")]
+    if not value.strip():
+        return None, [_detail(("api_key_env",), f"environment variable {env_name} is empty")]
+    return SecretStr(value.strip()), []
+
+
+def _id_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
+    """Id lists on the wrong kind, and the lists a kind cannot work without."""
+    try:
+        kind = ProviderKind(str(data.get("kind")))
+    except ValueError:
+        return []  # the kind itself is reported
+    wanted, required = ID_FIELDS[kind]
+    problems = [
+        _detail((field,), f'only valid for kind = "{other}"')
+        for other, (field, _) in ID_FIELDS.items()
+        if other is not kind and field in data
+    ]
+    if required and not data.get(wanted):
+        what = "live entity" if kind is ProviderKind.UIZA else "call"
+        problems.append(
+            _detail((wanted,), f'required for kind = "{kind}": the {what} ids to watch')
+        )
+    return problems
+
+
+class Settings(BaseModel):
+    """The whole validated config. `source` names where it came from: the file, `<demo>`, or
+    None when built directly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    refresh_interval: Interval = DEFAULT_INTERVAL
+    bell: bool = Field(default=True, strict=True)
+    providers: tuple[ProviderConfig, ...]
+
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        return self._source
+
+    def interval_for(self, provider: ProviderConfig) -> float:
+        """Seconds between polls of `provider`: its own `interval`, else `refresh_interval`.
+
+        Without an explicit `interval`, a calls provider is polled gently: its video backend
+        allows about 60 requests a minute per endpoint, and each watched call is one request.
+        """
+        if provider.interval is not None:
+            return provider.interval
+        if provider.kind is ProviderKind.CALLS:
+            return max(self.refresh_interval, CALLS_SECONDS_PER_ID * len(provider.ids))
+        return self.refresh_interval
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured key, for the log's last-line-of-defence redaction."""
+        return tuple(p.api_key.get_secret_value() for p in self.providers)
+
+    def only(self, names: Sequence[str]) -> Settings:
+        """These providers, in config order; `ConfigError` naming any unknown name."""
+        known = {p.name for p in self.providers}
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        if unknown:
+            choices = ", ".join(p.name for p in self.providers)
+            raise ConfigError(
+                ConfigProblem(
+                    self.source or "<config>",
+                    f"unknown provider (configured: {choices})",
+                    provider=_label(n),
+                    field="--provider",
+                )
+                for n in unknown
+            )
+        wanted = set(names)
+        return self.model_copy(
+            update={"providers": tuple(p for p in self.providers if p.name in wanted)}
+        )
+
+    @field_validator("providers", mode="wrap")
+    @classmethod
+    def _unique_names(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Duplicate names are reported along with every other provider problem."""
+        if isinstance(value, list | tuple) and not value:
+            raise _problem("at least one [[providers]] table is required")
+        errors: list[InitErrorDetails] = []
+        result = None
+        try:
+            result = handler(value)
+        except ValidationError as exc:
+            errors.extend(_as_details(exc))
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(value if isinstance(value, list | tuple) else ()):
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            if isinstance(name, str):
+                if name in seen:
+                    errors.append(
+                        _detail(
+                            (index, "name"), f"duplicate name (also provider #{seen[name] + 1})"
+                        )
+                    )
+                seen.setdefault(name, index)
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return result
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def load_settings(
+    path: str | Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read and validate the config (`config_path` rules); raise `ConfigError` listing problems."""
+    env = os.environ if environ is None else environ
+    file = config_path(path, env)
+    label = str(file)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        hint = "run `livetop init` to write an example, or try `livetop --demo`"
+        raise ConfigError([ConfigProblem(label, f"no such config file; {hint}")]) from None
+    except IsADirectoryError:
+        raise ConfigError([ConfigProblem(label, "is a directory, not a config file")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(label, f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(label, f"not UTF-8 text (byte {exc.start})")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([_toml_problem(label, exc)]) from None
+    return settings_from_dict(data, source=label, environ=env, file_mode=_mode(file))
+
+
+def settings_from_dict(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<config>",
+    environ: Mapping[str, str] | None = None,
+    file_mode: int | None = None,
+) -> Settings:
+    """Validate parsed config data. With `file_mode` (the file's permission bits), a literal
+    `api_key` is refused unless only the owner can access the file."""
+    context = {
+        "environ": os.environ if environ is None else environ,
+        "file_mode": file_mode,
+        "path": source,
+    }
+    try:
+        settings = Settings.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, data, source)) from None
+    settings._source = source
+    return settings
+
+
+def demo_settings(sim: RunningSimulator, *, refresh_interval: float = DEFAULT_INTERVAL) -> Settings:
+    """Settings watching a running simulator: providers "studio", "uiza" and "calls"."""
+    ids = {"uiza": {"entity_ids": list(sim.entity_ids)}, "calls": {"call_ids": list(sim.call_ids)}}
+    providers = [
+        {
+            "name": name,
+            "kind": kind,
+            "base_url": sim.base_urls[kind],
+            "api_key": sim.api_keys[kind],
+            **ids.get(kind, {}),
+        }
+        for name, kind in (("studio", "livepeer"), ("uiza", "uiza"), ("calls", "calls"))
+    ]
+    data = {"refresh_interval": refresh_interval, "providers": providers}
+    return settings_from_dict(data, source="<demo>", environ={})
+
+
+def _mode(file: Path) -> int | None:
+    """The file's permission bits on POSIX; None elsewhere (Windows uses ACLs)."""
+    if os.name != "posix":
+        return None
+    try:
+        return file.stat().st_mode & 0o777
+    except OSError:
+        return None
+
+
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def _toml_problem(label: str, exc: tomllib.TOMLDecodeError) -> ConfigProblem:
+    message = str(exc)
+    match = _TOML_WHERE.search(message)
+    line = None
+    if match:
+        line = int(match.group(1))
+        message = f"{message[: match.start()]} (column {match.group(2)})"
+    return ConfigProblem(label, f"invalid TOML: {message}", line=line)
+
+
+# -- turning pydantic errors into lines -------------------------------------------------------
+
+_SIMPLE = {
+    "missing": "required",
+    "string_type": "must be a string",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "tuple_type": "must be an array",
+    "finite_number": "must be a finite number",
+    "enum": "must be one of: " + ", ".join(f'"{k}"' for k in ProviderKind),
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+}
+
+
+def _problems(exc: ValidationError, data: Mapping[str, Any], source: str) -> list[ConfigProblem]:
+    raw = data.get("providers")
+    providers = raw if isinstance(raw, list) else []
+    out: list[tuple[int, ConfigProblem]] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = tuple(err["loc"])
+        index, provider, fields = -1, None, loc
+        if len(loc) >= 2 and loc[0] == "providers" and isinstance(loc[1], int):
+            index, provider, fields = loc[1], _provider_label(providers, loc[1]), loc[2:]
+        message = _message(err["type"], err["msg"], err.get("ctx") or {}, loc, index >= 0)
+        out.append((index, ConfigProblem(source, message, provider, _field_path(fields))))
+    out.sort(key=lambda pair: pair[0])  # top-level first, then providers in file order
+    return [problem for _, problem in out]
+
+
+def _message(
+    kind: str, msg: str, ctx: Mapping[str, Any], loc: tuple[Any, ...], nested: bool
+) -> str:
+    if kind == _ERROR:
+        return str(ctx["message"])
+    if kind == "extra_forbidden":
+        allowed = ProviderConfig.model_fields if nested else Settings.model_fields
+        close = difflib.get_close_matches(str(loc[-1]), list(allowed), n=1, cutoff=0.5)
+        return "unknown key" + (f'; did you mean "{close[0]}"?' if close else "")
+    if kind in ("greater_than_equal",) and "ge" in ctx:
+        return f"must be at least {ctx['ge']} seconds"
+    if kind in ("tuple_type", "list_type") and loc == ("providers",):
+        return "must be an array of tables: write [[providers]], not [providers]"
+    return _SIMPLE.get(kind, msg)
+
+
+def _provider_label(providers: Sequence[Any], index: int) -> str:
+    entry = providers[index] if index < len(providers) else None
+    name = entry.get("name") if isinstance(entry, Mapping) else None
+    if not isinstance(name, str) or not name.strip():
+        return f"#{index + 1}"
+    twins = sum(isinstance(e, Mapping) and e.get("name") == name for e in providers)
+    return _label(name) + (f" (#{index + 1})" if twins > 1 else "")
+
+
+def _label(name: str) -> str:
+    return '"' + safe_text(name[:MAX_NAME]) + '"'
+
+
+def _field_path(parts: Sequence[str | int]) -> str | None:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return safe_text(text) or None
+
+
+# -- the example `livetop init` writes ------------------------------------------------------
+
+EXAMPLE_CONFIG: Final = """\
+# livetop configuration. Full reference: `livetop --help` and the README.
+# Keep keys out of this file: put each in an environment variable and name it in api_key_env.
+# A literal `api_key = "..."` is accepted only while this file is private (chmod 600).
+
+refresh_interval = 2.0   # seconds between polls, per provider (at least 0.5)
+bell = true              # ring the terminal bell when a session turns unhealthy (console only)
+
+[[providers]]
+name = "studio"                      # unique display name
+kind = "livepeer"                    # livepeer | uiza | calls
+# base_url = "https://livepeer.studio/api"   # optional; defaults to the real API
+api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
+# stream_ids = ["..."]               # optional: watch only these streams' sessions
+# interval = 5.0                     # optional: this provider's own refresh interval
+
+# [[providers]]
+# name = "uiza"
+# kind = "uiza"
+# api_key_env = "UIZA_API_KEY"
+# entity_ids = ["ddb781eb-38d1-42bf-921f-0d2d9130ce15"]   # required: live entities to watch
+
+# [[providers]]
+# name = "calls"
+# kind = "calls"
+# base_url = "https://live.platform.loop.health"
+# api_key_env = "LIVE_CALLS_TOKEN"
+# call_ids = ["..."]                                       # required: calls to watch
+"""
+
+
+def write_example_config(path: Path, *, force: bool = False) -> None:
+    """Write `EXAMPLE_CONFIG` to `path`, mode 0600 whatever the umask.
+
+    Raises FileExistsError when the file exists and `force` is false (checked atomically).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # With --force, write a fresh private file beside it and swap it in, so the old file's
+    # (possibly wider) mode never carries over and a crash leaves either file, never half of one.
+    target = path.with_name(f".{path.name}.{os.getpid()}.tmp") if force else path
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(EXAMPLE_CONFIG)
+        if force:
+            os.replace(target, path)
+    except BaseException:
+        if force:
+            target.unlink(missing_ok=True)
+        raise

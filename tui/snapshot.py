@@ -1,0 +1,357 @@
+"""`livetop snapshot` and `livetop check`: one fetch of every provider, printed, no Textual.
+
+The path is the console's without the app: Settings → one client per provider, fetched
+concurrently → a `SessionStore` → printed. Exit codes (a public contract): 0 when every provider
+answered, 2 when any failed (the others' sessions are still printed), 1 for usage/config errors.
+
+Output never contains an API key; stream/ingest keys appear masked in the table's KEY column,
+in full only with `--show-secrets`, and never in JSON (its keys are fixed by the contract).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TextIO
+
+from tui import format as fmt
+from tui.config import ProviderConfig, Settings
+from tui.models import SNAPSHOT_FIELDS, FetchResult, ProviderKind, Session
+from tui.providers.errors import (
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderInvalidPayload,
+)
+from tui.store import SessionStore
+from tui.view import SortOrder, sort_sessions
+
+EXIT_OK: Final = 0
+EXIT_USAGE: Final = 1
+EXIT_FAILED: Final = 2
+MAX_NAME: Final = 40
+MAX_ERROR: Final = 300
+
+log = logging.getLogger("livetop.snapshot")
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    """How one provider answered: `reachable`/`auth_ok` are None when the answer cannot tell."""
+
+    name: str
+    kind: ProviderKind
+    ok: bool
+    error: str | None
+    sessions: int
+    latency_ms: float | None
+    reachable: bool | None
+    auth_ok: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every provider's report and every session, in config order, at `generated_at`."""
+
+    generated_at: datetime
+    providers: tuple[ProviderReport, ...]
+    sessions: tuple[Session, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.providers)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FAILED
+
+
+# -- fetching ---------------------------------------------------------------------------------
+
+
+async def _poll(provider: ProviderConfig) -> tuple[FetchResult | Exception, float]:
+    """One fetch; the result or the failure, and the seconds it took."""
+    start = time.perf_counter()
+    try:
+        async with provider.make_client() as client:
+            result: FetchResult | Exception = await client.fetch()
+    except ProviderError as exc:
+        result = exc
+    except Exception as exc:  # a client bug must not hide the other providers' answers
+        log.exception("%s: unexpected error during fetch", provider.name)
+        result = exc
+    return result, time.perf_counter() - start
+
+
+def _report(
+    provider: ProviderConfig, outcome: FetchResult | Exception, seconds: float, count: int
+) -> ProviderReport:
+    reachable: bool | None
+    auth: bool | None
+    if isinstance(outcome, FetchResult):
+        ok, reachable = not outcome.errors, True
+        auth = not any(isinstance(e, ProviderAuthError) for e in outcome.errors)
+        more = len(outcome.errors) - 1
+        error = None
+        if outcome.errors:  # a partial fetch: what came is kept, but the run is not clean
+            error = _error_text(outcome.errors[0]) + (f" (+{more} more)" if more else "")
+    else:
+        ok, error = False, _error_text(outcome)
+        reachable, auth = _reach_and_auth(outcome)
+    return ProviderReport(
+        name=provider.name,
+        kind=provider.kind,
+        ok=ok,
+        error=error,
+        sessions=count,
+        latency_ms=round(seconds * 1000.0, 1) if reachable else None,
+        reachable=reachable,
+        auth_ok=auth,
+    )
+
+
+def _reach_and_auth(error: Exception) -> tuple[bool | None, bool | None]:
+    """What a failure says about reachability and the key (None: it cannot tell)."""
+    if isinstance(error, ProviderConnectionError):
+        return False, None
+    if isinstance(error, ProviderAuthError):
+        return True, False
+    if isinstance(error, ProviderInvalidPayload):
+        return True, True  # it answered 2xx, just not with what the API documents
+    if isinstance(error, ProviderError):
+        return True, None
+    return None, None
+
+
+def _error_text(error: BaseException) -> str:
+    """The safe one-line message (`ProviderError.__str__`), never an unknown exception's text."""
+    if isinstance(error, ProviderError):
+        text = str(error)  # "<provider>: <endpoint>: <message>"; the provider is named already
+        text = text.removeprefix(f"{error.provider}: ")
+        return fmt.safe_text(text, MAX_ERROR)
+    return f"internal error ({type(error).__name__}); details in the log file"
+
+
+async def take_snapshot(settings: Settings) -> Snapshot:
+    """Fetch every provider once, concurrently, through a `SessionStore`."""
+    store = SessionStore(default_interval=settings.refresh_interval)
+    for provider in settings.providers:
+        store.register(provider.name, interval=settings.interval_for(provider))
+    outcomes = await asyncio.gather(*(_poll(p) for p in settings.providers))
+    reports: list[ProviderReport] = []
+    sessions: list[Session] = []
+    for provider, (outcome, seconds) in zip(settings.providers, outcomes, strict=True):
+        if isinstance(outcome, FetchResult):
+            store.apply(provider.name, outcome, latency=seconds)
+        else:
+            store.fail(
+                provider.name,
+                outcome if isinstance(outcome, ProviderError) else _error_text(outcome),
+                latency=seconds,
+            )
+        mine = sort_sessions(store.sessions(provider.name), SortOrder())
+        sessions.extend(mine)
+        report = _report(provider, outcome, seconds, len(mine))
+        reports.append(report)
+        if report.ok:
+            log.debug("%s: ok, %d sessions, %.1f ms", report.name, report.sessions, seconds * 1e3)
+        else:
+            log.warning("%s: %s", report.name, report.error)
+    return Snapshot(datetime.now(UTC), tuple(reports), tuple(sessions))
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+def iso(when: datetime | None) -> str | None:
+    """ISO 8601 UTC with a `Z`, to the millisecond; naive times are taken as UTC."""
+    if when is None:
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _number(value: float | None, digits: int | None) -> float | int | None:
+    """Finite numbers only (JSON has no NaN); whole bits per second as ints."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value) if digits is None else round(value, digits)
+
+
+def session_json(session: Session) -> dict[str, Any]:
+    """One session as the contract's object: exactly `SNAPSHOT_FIELDS`, in that order."""
+    values: dict[str, Any] = {
+        "provider": session.provider,
+        "kind": session.kind.value,
+        "id": session.id,
+        "name": session.name,
+        "state": session.state.value,
+        "healthy": session.healthy,
+        "issues": list(session.issues),
+        "parent_id": session.parent_id,
+        "created_at": iso(session.created_at),
+        "last_seen": iso(session.last_seen),
+        "ended_at": iso(session.ended_at),
+        "duration_s": _number(session.duration_s, 1),
+        "ingest_bps": _number(session.ingest_bps, None),
+        "outgoing_bps": _number(session.outgoing_bps, None),
+        "recording": session.recording,
+    }
+    return {key: values[key] for key in SNAPSHOT_FIELDS}
+
+
+def snapshot_json(snap: Snapshot) -> str:
+    """The whole snapshot as JSON; ASCII-only, so no provider text can reach a terminal raw."""
+    document = {
+        "generated_at": iso(snap.generated_at),
+        "providers": [
+            {
+                "name": p.name,
+                "kind": p.kind.value,
+                "ok": p.ok,
+                "error": p.error,
+                "sessions": p.sessions,
+                "latency_ms": p.latency_ms,
+            }
+            for p in snap.providers
+        ],
+        "sessions": [session_json(s) for s in snap.sessions],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False)
+
+
+# -- plain text -------------------------------------------------------------------------------
+
+
+def mask_secret(value: str, *, reveal: bool = False) -> str:
+    """`live_rJZ7mbPPYw` → `live_****`: a short type prefix at most, never the key itself."""
+    if reveal:
+        return fmt.safe_text(value, 200)
+    head = ""
+    for sep in "_-":
+        cut = value.find(sep)
+        if 0 < cut <= 6 and len(value) - cut > 8:
+            head = value[: cut + 1]
+            break
+    return fmt.safe_text(head, 8) + "****"
+
+
+def _width(text: str) -> int:
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
+
+
+def render_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    """Aligned columns, two spaces apart; cells must already be safe text."""
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = []
+    for row in [list(headers), *rows]:
+        cells = [_pad(c, widths[i], i in right) for i, c in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _health(session: Session) -> str:
+    if session.healthy is None:
+        return fmt.DASH
+    return "ok" if session.healthy else "UNHEALTHY"
+
+
+def snapshot_table(snap: Snapshot, *, show_secrets: bool = False) -> str:
+    """Sessions as a plain table, then one line per provider (failures included)."""
+    headers = ["PROVIDER", "NAME", "STATE", "HEALTH", "INGEST", "OUTGOING", "SEEN"]
+    with_key = any(s.secret is not None for s in snap.sessions)
+    if with_key:
+        headers.append("KEY")
+    rows = []
+    for s in snap.sessions:
+        row = [
+            fmt.safe_text(s.provider, MAX_NAME),
+            fmt.safe_text(s.name, MAX_NAME),
+            s.state.value,
+            _health(s),
+            fmt.bitrate(s.ingest_bps),
+            fmt.bitrate(s.outgoing_bps),
+            fmt.age(s.last_seen, snap.generated_at),
+        ]
+        if with_key:
+            secret = s.secret.get_secret_value() if s.secret else None
+            row.append(fmt.DASH if secret is None else mask_secret(secret, reveal=show_secrets))
+        rows.append(row)
+    body = render_rows(headers, rows, right={4, 5, 6}) if rows else "no sessions"
+    return body + "\n\n" + _provider_lines(snap.providers)
+
+
+def _provider_lines(reports: Sequence[ProviderReport]) -> str:
+    rows = []
+    for p in reports:
+        latency = fmt.DASH if p.latency_ms is None else f"{p.latency_ms:.1f} ms"
+        state = "ok" if p.ok else "FAILED"
+        name = fmt.safe_text(p.name, MAX_NAME)
+        rows.append([name, p.kind.value, state, f"{p.sessions} sessions", latency, p.error or ""])
+    return render_rows(["PROVIDER", "KIND", "STATUS", "SESSIONS", "LATENCY", "ERROR"], rows, {4})
+
+
+def _yes_no(value: bool | None, yes: str, no: str) -> str:
+    return "?" if value is None else (yes if value else no)
+
+
+def check_table(snap: Snapshot) -> str:
+    """`livetop check`: reachability, auth, latency and session count per provider."""
+    rows = []
+    for p in snap.providers:
+        rows.append(
+            [
+                fmt.safe_text(p.name, MAX_NAME),
+                p.kind.value,
+                _yes_no(p.reachable, "yes", "no"),
+                fmt.DASH if p.reachable is False else _yes_no(p.auth_ok, "ok", "refused"),
+                fmt.DASH if p.latency_ms is None else f"{p.latency_ms:.1f} ms",
+                str(p.sessions) if p.ok or p.sessions else fmt.DASH,
+                p.error or "",
+            ]
+        )
+    headers = ["PROVIDER", "KIND", "REACHABLE", "AUTH", "LATENCY", "SESSIONS", "ERROR"]
+    return render_rows(headers, rows, right={4, 5})
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _report_failures(snap: Snapshot, err: TextIO) -> None:
+    for p in snap.providers:
+        if not p.ok:
+            print(f"livetop: {fmt.safe_text(p.name, MAX_NAME)}: {p.error}", file=err)
+
+
+def run_snapshot(
+    settings: Settings, *, as_json: bool, show_secrets: bool, out: TextIO, err: TextIO
+) -> int:
+    """Fetch, print (JSON or table), report failures on `err`; the exit code."""
+    snap = asyncio.run(take_snapshot(settings))
+    text = snapshot_json(snap) if as_json else snapshot_table(snap, show_secrets=show_secrets)
+    print(text, file=out)
+    _report_failures(snap, err)
+    return snap.exit_code
+
+
+def run_check(settings: Settings, *, out: TextIO, err: TextIO) -> int:
+    """Check every provider; the same exit codes as `snapshot`."""
+    snap = asyncio.run(take_snapshot(settings))
+    print(check_table(snap), file=out)
+    _report_failures(snap, err)
+    return snap.exit_code
