@@ -7,6 +7,7 @@ posts one replaceable message, so a burst of provider updates becomes one redraw
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -68,6 +69,7 @@ class LivetopApp(App[None]):
         clock: Clock | None = None,
         store: SessionStore | None = None,
         start_polling: bool = True,
+        rng: random.Random | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -75,10 +77,12 @@ class LivetopApp(App[None]):
         self.store = store or SessionStore(clock=self.clock)
         self.refresher = Refresher(
             self.store,
-            [p.make_client() for p in settings.providers],
+            # Clients judge "live" by the app's clock, so a frozen clock freezes everything.
+            [p.make_client(clock=self.now) for p in settings.providers],
             interval=settings.refresh_interval,
             intervals={p.name: settings.interval_for(p) for p in settings.providers},
             clock=self.clock,
+            rng=rng,  # backoff jitter; tests seed it so screens are reproducible
         )
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []

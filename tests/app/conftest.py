@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -56,7 +57,8 @@ def live_app(sim: Any, **kwargs: Any) -> LivetopApp:
 
 def frozen_app(sim: Any) -> LivetopApp:
     """The console on a frozen simulator with a frozen clock: every frame is reproducible."""
-    return LivetopApp(demo_settings(sim, refresh_interval=2.0), clock=FakeClock(FROZEN + 1.0))
+    settings = demo_settings(sim, refresh_interval=2.0)
+    return LivetopApp(settings, clock=FakeClock(FROZEN + 1.0), rng=random.Random(7))
 
 
 async def wait_for(pilot: Any, condition: Any, limit: float = 10.0) -> None:

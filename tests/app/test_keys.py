@@ -200,4 +200,6 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
         assert all(app.store.is_stale(k) for k in before)
         assert not app.store.status("studio").failing
         sim.clear_faults()
+        await pilot.press("r")  # the operator fixed it: refresh now, past any backoff
         await wait_for(pilot, lambda: not app.store.status("calls").failing)
+        assert not any(app.store.is_stale(k) for k in before)

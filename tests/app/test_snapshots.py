@@ -95,3 +95,13 @@ def test_failing_provider_keeps_stale_data(snap_compare: Any, frozen_sim: Any) -
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_light_theme(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        app.theme = "textual-light"
+        await ready(app)(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

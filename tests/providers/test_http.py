@@ -177,7 +177,7 @@ async def test_invalid_single_record_names_the_field() -> None:
             await client.get_call("c1")
     assert caught.value.field == "live.is_live"
     assert caught.value.provider == "c"
-    assert "GET /v1/live/calls/{id}" in str(caught.value)
+    assert "GET /v1/live/calls/c1" in str(caught.value)
 
 
 async def test_partial_failure_keeps_the_calls_that_answered() -> None:
@@ -192,6 +192,7 @@ async def test_partial_failure_keeps_the_calls_that_answered() -> None:
     assert sorted(s.id for s in result.sessions) == ["a", "b"]
     assert not result.complete
     assert "no such call" in str(result.errors[0])
+    assert "/calls/gone" in str(result.errors[0])  # the operator can tell which call is broken
 
 
 async def test_key_never_in_messages_reprs_or_echoed_errors() -> None:

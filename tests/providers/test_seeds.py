@@ -207,4 +207,4 @@ async def test_livepeer_error_body_carries_its_messages() -> None:
         with pytest.raises(ProviderNotFound) as caught:
             await client.get_session("x")
     assert caught.value.message == "not found"
-    assert str(caught.value) == "studio: GET /session/{id}: HTTP 404: not found"
+    assert str(caught.value) == "studio: GET /session/x: HTTP 404: not found"

@@ -8,7 +8,7 @@ import httpx
 from pydantic import SecretStr
 
 from tui.models import ProviderKind
-from tui.providers.base import DEFAULT_TIMEOUT, BaseClient, Provider
+from tui.providers.base import DEFAULT_TIMEOUT, Clock, Provider, utc_now
 from tui.providers.calls import CallsClient
 from tui.providers.errors import (
     ProviderAuthError,
@@ -47,11 +47,18 @@ def build_client(
     *,
     base_url: str | None = None,
     ids: Sequence[str] = (),
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-) -> BaseClient:
+    timeout: httpx.Timeout | None = None,
+    clock: Clock | None = None,
+) -> Provider:
     """One client for a configured provider; `ids` are stream, entity or call ids by kind."""
+    timeout = timeout or DEFAULT_TIMEOUT
+    clock = clock or utc_now
     if kind is ProviderKind.LIVEPEER:
-        return LivepeerClient(name, api_key, base_url=base_url, stream_ids=ids, timeout=timeout)
+        return LivepeerClient(
+            name, api_key, base_url=base_url, stream_ids=ids, timeout=timeout, clock=clock
+        )
     if kind is ProviderKind.UIZA:
-        return UizaClient(name, api_key, base_url=base_url, entity_ids=ids, timeout=timeout)
-    return CallsClient(name, api_key, base_url=base_url, call_ids=ids, timeout=timeout)
+        return UizaClient(
+            name, api_key, base_url=base_url, entity_ids=ids, timeout=timeout, clock=clock
+        )
+    return CallsClient(name, api_key, base_url=base_url, call_ids=ids, timeout=timeout, clock=clock)

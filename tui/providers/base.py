@@ -49,7 +49,9 @@ class Provider(Protocol):
     """What the refresher, the snapshot command and the drill-down need from a provider."""
 
     name: str
-    kind: ProviderKind
+
+    @property
+    def kind(self) -> ProviderKind: ...
 
     async def fetch(self) -> FetchResult:
         """Every session this provider is configured to watch."""

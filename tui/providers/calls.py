@@ -136,7 +136,7 @@ class CallsClient(BaseClient):
 
     async def get_call(self, call_id: str) -> Session:
         """`GET /v1/live/calls/{id}`: the row and the backend's live status."""
-        endpoint = "GET /v1/live/calls/{id}"
+        endpoint = f"GET /v1/live/calls/{one_line(call_id, 80)}"
         body, _ = await self._get_url(
             f"v1/live/calls/{quote(call_id, safe='')}", None, endpoint=endpoint
         )

@@ -250,7 +250,7 @@ class LivepeerClient(BaseClient):
 
     async def get_session(self, session_id: str) -> Session:
         """`GET /session/{id}`: one session's full record."""
-        endpoint = "GET /session/{id}"
+        endpoint = f"GET /session/{one_line(session_id, 80)}"
         body, _ = await self._get_url(
             f"session/{quote(session_id, safe='')}", None, endpoint=endpoint
         )
@@ -258,7 +258,7 @@ class LivepeerClient(BaseClient):
 
     async def stream_sessions(self, parent_id: str, *, record: bool | None = None) -> FetchResult:
         """`GET /stream/{parentId}/sessions[?record=1]`: one stream's sessions (not paged)."""
-        endpoint = "GET /stream/{parentId}/sessions"
+        endpoint = f"GET /stream/{one_line(parent_id, 80)}/sessions"
         params = {"record": 1 if record else 0} if record is not None else None
         path = f"stream/{quote(parent_id, safe='')}/sessions"
         body, _ = await self._get_url(path, params, endpoint=endpoint)

@@ -118,7 +118,7 @@ class UizaClient(BaseClient):
 
     async def list_sessions(self, entity_id: str) -> FetchResult:
         """All of an entity's live sessions, newest first, following `next_page_token`."""
-        endpoint = "GET /v1/live_entities/{entity_id}/live_sessions"
+        endpoint = f"GET /v1/live_entities/{one_line(entity_id, 80)}/live_sessions"
         sessions: dict[str, Session] = {}
         skipped = 0
         token: str | None = None
@@ -147,7 +147,10 @@ class UizaClient(BaseClient):
 
     async def get_session(self, entity_id: str, session_id: str) -> Session:
         """One live session of an entity."""
-        endpoint = "GET /v1/live_entities/{entity_id}/live_sessions/{id}"
+        endpoint = (
+            f"GET /v1/live_entities/{one_line(entity_id, 80)}"
+            f"/live_sessions/{one_line(session_id, 80)}"
+        )
         path = f"{self._path(entity_id)}/{quote(session_id, safe='')}"
         body, _ = await self._get_url(path, None, endpoint=endpoint)
         return self._normalize(self._validate(SESSION, body, endpoint))

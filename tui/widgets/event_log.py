@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -58,5 +59,5 @@ class EventLog(VerticalScroll, can_focus=False):
         self._newest, self._shown_count = newest, len(events)
         if not events:
             return
-        lines = [event_line(e) for e in reversed(events[-SHOWN:])]
+        lines = [event_line(e) for e in islice(reversed(events), SHOWN)]
         self.query_one("#event-text", Static).update(Text("\n").join(lines))
