@@ -618,7 +618,10 @@ class SessionStore:
                 continue
             if adhoc:
                 adhoc.pop(sid, None)  # the poll lists it now: an ordinary session
-            if session.ingest_bps is not None or session.outgoing_bps is not None:
+            # Only live sessions are sampled: an ended one's rates are frozen, and sampling
+            # them would draw a flat line that looks like a healthy stream.
+            live = session.state is SessionState.LIVE
+            if live and (session.ingest_bps is not None or session.outgoing_bps is not None):
                 ring = history.get(sid)
                 if ring is None:
                     ring = history[sid] = SampleRing(cap)

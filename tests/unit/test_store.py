@@ -281,6 +281,15 @@ def test_history_skips_sessions_without_rates_and_drill_downs(store: SessionStor
     assert store.history(key("nope", "unknown")) == ()
 
 
+def test_history_stops_when_a_session_ends(store: SessionStore, clock: FakeClock) -> None:
+    store.apply("lp", ok(mk("a", ingest_bps=5e6)))
+    clock._elapsed = 1.0
+    store.apply("lp", ok(mk("a", ingest_bps=5e6, state=ENDED)))  # frozen rate, not a sample
+    clock._elapsed = 2.0
+    store.apply("lp", ok(mk("a", ingest_bps=5e6, state=ENDED)))
+    assert len(store.history(key("a"))) == 1
+
+
 def test_sample_ring_keeps_float32_rates_and_caps() -> None:
     ring = SampleRing(3)
     for i in range(10):
