@@ -61,9 +61,7 @@ SHOTS: dict[str, tuple[tuple[int, int], Steps]] = {
 async def shoot(name: str, size: tuple[int, int], steps: Steps) -> None:
     config = SimConfig(seed=7, sessions=200, start_time=MOMENT, speed=1e-9)
     with start_in_thread(config) as sim:
-        app = LivetopApp(
-            demo_settings(sim), clock=FakeClock(MOMENT + 1.0), rng=random.Random(7)
-        )
+        app = LivetopApp(demo_settings(sim), clock=FakeClock(MOMENT + 1.0), rng=random.Random(7))
         async with app.run_test(size=size) as pilot:
             await until(pilot, lambda: all(s.last_success for s in app.store.statuses()))
             await until(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
