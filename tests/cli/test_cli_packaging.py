@@ -1,0 +1,60 @@
+"""The wheel carries `styles/` (it lives beside the package in the source tree)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_non_editable_install_finds_its_styles(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=120,
+    )
+    (wheel,) = wheels.glob("livetop-*.whl")
+    assert "tui/styles/livetop.tcss" in zipfile.ZipFile(wheel).namelist()
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        timeout=120,
+    )
+    # Run from elsewhere with only the installed copy of `tui` ahead on the path.
+    found = subprocess.run(
+        [sys.executable, "-c", "from tui.app import styles_path; print(styles_path())"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    ).stdout.strip()
+    assert Path(found).is_relative_to(target)
+    assert Path(found).read_text() == (ROOT / "styles" / "livetop.tcss").read_text()
