@@ -1,0 +1,32 @@
+"""DESIGN.md convention 1: the data layer never imports Textual (snapshot runs without it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+DATA_LAYER = [
+    "tui.models",
+    "tui.config",
+    "tui.providers",
+    "tui.store",
+    "tui.refresher",
+    "tui.clock",
+    "tui.sim",
+    "tui.sim.server",
+    "tui.snapshot",
+    "tui.view",
+    "tui.format",
+]
+
+
+def test_data_layer_does_not_import_textual() -> None:
+    code = (
+        "import sys, importlib\n"
+        f"for name in {DATA_LAYER!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"
