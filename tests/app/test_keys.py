@@ -204,3 +204,29 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
         await pilot.press("r")  # the operator fixed it: refresh now, past any backoff
         await wait_for(pilot, lambda: not app.store.status("calls").failing)
         assert not any(app.store.is_stale(k) for k in before)
+
+
+async def test_actions_are_in_the_command_palette(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for title in (
+            "Pause / resume polling",
+            "Refresh now",
+            "Poll more often",
+            "Poll less often",
+            "Help: keys",
+            "Filter the list",
+            "Toggle the event log",
+            "Copy the selected id",
+            "Reveal the stream key",
+            "Sort by name",
+            "Sort by bitrate",
+        ):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"pause / resume")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.refresher.paused, limit=3)
