@@ -121,7 +121,8 @@ class LivetopApp(App[None]):
 
     def on_store_updated(self, _: StoreUpdated) -> None:
         diffs, self._pending = self._pending, []
-        if not diffs:
+        # A poll can finish while the app is closing, after its screens are gone.
+        if not diffs or not self.screen_stack:
             return
         initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
         for screen in self.screen_stack:
@@ -134,6 +135,8 @@ class LivetopApp(App[None]):
             screen.sync()
 
     def _tick(self) -> None:
+        if not self.screen_stack:  # closing
+            return
         screen = self.screen
         if isinstance(screen, SessionsScreen | SessionScreen):
             screen.tick()

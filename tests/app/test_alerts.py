@@ -65,3 +65,18 @@ async def test_markup_in_an_alert_is_shown_literally(sim: Any) -> None:
         app._on_store(StoreDiff("studio", events=(event,)))
         await pilot.pause()
         assert any("[bold red]pwn[/]" in t and "\\x1b[31m" in t for t in toasts(app))
+
+
+async def test_a_poll_finishing_while_the_app_closes_is_ignored(sim: Any) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        # Closing: the screens are gone, but the refresher still delivers one last diff.
+        stacks = app._screen_stacks
+        app._screen_stacks = {app.current_mode: []}
+        try:
+            app._pending.append(StoreDiff("studio", added=(SessionKey("studio", "x"),)))
+            app.on_store_updated(None)  # type: ignore[arg-type]
+            app._tick()
+        finally:
+            app._screen_stacks = stacks
