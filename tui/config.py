@@ -50,6 +50,7 @@ CALLS_SECONDS_PER_ID: Final = 60.0 / 50
 CONFIG_ENV: Final = "LIVETOP_CONFIG"
 MIN_INTERVAL: Final = 0.5
 DEFAULT_INTERVAL: Final = 2.0
+MAX_TIMEOUT: Final = 300.0
 MAX_NAME: Final = 40
 # Which id list each kind takes, and whether it must be non-empty (calls/uiza have no "list all").
 ID_FIELDS: Final[Mapping[ProviderKind, tuple[str, bool]]] = {
@@ -127,6 +128,7 @@ def _detail(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
 
 Interval = Annotated[float, Field(strict=True, ge=MIN_INTERVAL, allow_inf_nan=False)]
 IdList = tuple[Annotated[str, Field(strict=True)], ...]
+Timeout = Annotated[float, Field(strict=True, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)]
 
 
 class ProviderConfig(BaseModel):
@@ -147,6 +149,8 @@ class ProviderConfig(BaseModel):
     entity_ids: IdList | None = None
     call_ids: IdList | None = None
     interval: Interval | None = None
+    # Seconds to wait for an answer (connect at most 5 s of it); None: the client default, 10 s.
+    timeout: Timeout | None = None
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -158,9 +162,15 @@ class ProviderConfig(BaseModel):
     ) -> Provider:
         """A fresh client for this provider (imports httpx, so only when one is needed).
 
-        `clock` (UTC now) decides what counts as live; tests pass a frozen one.
+        `clock` (UTC now) decides what counts as live; tests pass a frozen one. Without an
+        explicit `timeout`, the configured `timeout` seconds apply (else the client default).
         """
         from tui.providers import build_client
+
+        if timeout is None and self.timeout is not None:
+            import httpx
+
+            timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
 
         return build_client(
             self.kind,
@@ -521,6 +531,10 @@ def _message(
         return "unknown key" + (f'; did you mean "{close[0]}"?' if close else "")
     if kind in ("greater_than_equal",) and "ge" in ctx:
         return f"must be at least {ctx['ge']} seconds"
+    if kind == "greater_than" and "gt" in ctx:
+        return f"must be more than {ctx['gt']:g} seconds"
+    if kind == "less_than_equal" and "le" in ctx:
+        return f"must be at most {ctx['le']:g} seconds"
     if kind in ("tuple_type", "list_type") and loc == ("providers",):
         return "must be an array of tables: write [[providers]], not [providers]"
     return _SIMPLE.get(kind, msg)
@@ -563,6 +577,7 @@ kind = "livepeer"                    # livepeer | uiza | calls
 api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
 # stream_ids = ["..."]               # optional: watch only these streams' sessions
 # interval = 5.0                     # optional: this provider's own refresh interval
+# timeout = 10.0                     # optional: seconds to wait for an answer
 
 # [[providers]]
 # name = "uiza"

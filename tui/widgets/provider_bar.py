@@ -3,6 +3,7 @@ latency. A failing provider's line turns into an error banner so it cannot be mi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -21,6 +22,18 @@ _MARKS = {
 }
 
 
+def headline(status: ProviderStatus) -> str:
+    """The provider's own message, with the HTTP status in front when there was one.
+
+    `last_error` is the provider's text alone ("invalid API key"); `error_detail` names the
+    endpoint and status too ("studio: GET /session: HTTP 401: invalid API key"). 401 and 403,
+    or 502 and 504, call for different fixes, so the status is worth its eight characters.
+    """
+    message = status.last_error or ""
+    found = re.search(r"HTTP (\d{3}): " + re.escape(message) + "$", status.error_detail or "")
+    return f"HTTP {found.group(1)}: {message}" if found and message else message
+
+
 def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
     """The provider's line as plain text (provider messages are never parsed as markup)."""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -30,7 +43,7 @@ def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
     if status.failing and status.last_error:
         failures = status.consecutive_failures
         times = f" ({failures} in a row)" if failures > 1 else ""
-        text.append(f"{times}: {fmt.safe_text(status.last_error, 160)}")
+        text.append(f"{times}: {fmt.safe_text(headline(status), 170)}")
     parts = [f"{status.session_count} sessions"]
     if status.last_success is not None:
         parts.append(f"data {fmt.duration(now - status.last_success)} old")

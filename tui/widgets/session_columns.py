@@ -1,0 +1,91 @@
+"""The sessions table's columns: what each shows, how wide, which go first when narrow.
+
+Pure functions of a `Session` and the time, no Textual: the table renders them, the fuzz tests
+feed them hostile sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from rich.cells import cell_len, set_cell_size
+
+from tui import format as fmt
+from tui.models import Session
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: lower `priority` survives longer when the terminal is narrow."""
+
+    label: str
+    width: int
+    priority: int
+    render: Callable[[Session, datetime], str]
+    right: bool = False
+
+
+def _on_air(s: Session, now: datetime) -> str:
+    if s.is_live and s.started_at:
+        return fmt.duration((now - s.started_at).total_seconds())
+    return fmt.duration(s.duration_s)
+
+
+def _health(s: Session, now: datetime) -> str:
+    return {True: "ok", False: "BAD", None: "—"}[s.healthy]
+
+
+def _seen(s: Session, now: datetime) -> str:
+    # Under a minute in steps of 5 s, "now" under 10 s (a healthy stream reports every few
+    # seconds): an age that ticks every second repaints the busiest rows every second. The
+    # detail pane shows the exact age.
+    if s.last_seen is None:
+        return fmt.age(None, now)
+    seconds = (now - s.last_seen).total_seconds()
+    if seconds < 10:
+        return "now"
+    if seconds < 60:
+        return f"{int(seconds) // 5 * 5}s"
+    return fmt.age(s.last_seen, now)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("PROVIDER", 9, 5, lambda s, now: s.provider),
+    Column("NAME", 0, 0, lambda s, now: s.name or s.id),  # width 0: takes what is left
+    Column("STATE", 9, 0, lambda s, now: s.state.value),
+    Column("HEALTH", 6, 1, _health),
+    Column("ON AIR", 7, 3, _on_air, right=True),
+    Column("INGEST", 10, 2, lambda s, now: fmt.bitrate(s.ingest_bps), right=True),
+    Column("OUTGOING", 10, 6, lambda s, now: fmt.bitrate(s.outgoing_bps), right=True),
+    Column("SEEN", 6, 4, _seen, right=True),
+    Column("REC", 7, 7, lambda s, now: s.recording or "—"),
+)
+NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
+GUTTER = 2  # a status mark that reads without colour: ! unhealthy, + new, - ended, ~ stale
+
+
+@lru_cache(maxsize=16)
+def fit_columns(width: int) -> list[tuple[Column, int]]:
+    """Columns that fit `width`, dropping the least important first; NAME takes the rest."""
+    chosen = list(COLUMNS)
+    while True:
+        fixed = sum(c.width + 1 for c in chosen if c.width) + GUTTER
+        if width - fixed >= NAME_MIN or len(chosen) <= 3:
+            break
+        chosen.remove(max((c for c in chosen if c.width), key=lambda c: c.priority))
+    name_width = max(NAME_MIN, width - fixed)
+    return [(c, c.width or name_width) for c in chosen]
+
+
+def cell(text: str, width: int, right: bool) -> str:
+    """`text` made safe and fitted to `width` cells (cut with an ellipsis, or padded)."""
+    text = fmt.safe_text(text, 400)
+    # Measure in terminal cells, not characters: a CJK or emoji name is twice as wide.
+    used = cell_len(text)
+    if used > width:
+        return set_cell_size(text, max(0, width - 1)) + "…"
+    pad = " " * (width - used)
+    return pad + text if right else text + pad
