@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -22,6 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui.clock import Clock, SystemClock
+from tui.collector import Collector
 from tui.config import Settings
 from tui.models import SessionKey
 from tui.providers import ProviderError
@@ -33,6 +36,11 @@ from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
+# At most one toast per kind this often (real seconds: toasts are for people); what comes in
+# between is counted into one toast at the end of the window. With thousands of sessions
+# something ends or falters on every poll, and a toast a poll would be noise, not an alert
+# (and each one repaints the lines under it).
+ALERT_WINDOW = 10.0
 
 
 def styles_path() -> Path:
@@ -87,7 +95,10 @@ class LivetopApp(App[None]):
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []
         self._loaded: set[str] = set()  # providers past their first load (for "new" marks)
+        self._held: dict[EventKind, list[StoreEvent]] = {}  # alerts waiting for their window
+        self._next_alert: dict[EventKind, float] = {}  # when a kind's next toast may show
         self._unsubscribe = self.store.subscribe(self._on_store)
+        self._collector = Collector()
 
     # -- time ---------------------------------------------------------------------------
 
@@ -101,6 +112,7 @@ class LivetopApp(App[None]):
     # -- life cycle ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._collector.start()
         self.push_screen(SessionsScreen(Scope()))
         self.set_interval(1.0, self._tick)
         if self._start_polling:
@@ -112,6 +124,7 @@ class LivetopApp(App[None]):
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         self._unsubscribe()
         await self.refresher.stop()
+        self._collector.stop()
 
     # -- store → screens -----------------------------------------------------------------
 
@@ -129,12 +142,15 @@ class LivetopApp(App[None]):
             if isinstance(screen, SessionsScreen):
                 screen.note_diffs(diffs, initial)
         self._loaded.update(d.provider for d in diffs if d.added or d.changed)
+        if all(s.last_success is not None for s in self.store.statuses()):
+            self._collector.loaded()
         self._alert([e for d in diffs for e in d.events])
         screen = self.screen
         if isinstance(screen, SessionsScreen | SessionScreen):
             screen.sync()
 
     def _tick(self) -> None:
+        self._collector.tick()
         if not self.screen_stack:  # closing
             return
         screen = self.screen
@@ -142,24 +158,47 @@ class LivetopApp(App[None]):
             screen.tick()
 
     def _alert(self, events: Iterable[StoreEvent]) -> None:
-        """A toast (one per kind per update, so 50 failures are one toast) and the bell."""
-        by_kind: dict[EventKind, list[StoreEvent]] = {}
+        """A toast and the bell: one toast per kind per update (50 failures are one toast), and
+        at most one per kind per `ALERT_WINDOW`; later ones wait and are shown together."""
+        now = time.monotonic()
+        due: list[EventKind] = []
         for event in events:
-            if event.kind in ALERTS:
-                by_kind.setdefault(event.kind, []).append(event)
-        if not by_kind:
+            if event.kind not in ALERTS:
+                continue
+            held = self._held.setdefault(event.kind, [])
+            held.append(event)
+            if len(held) > 1:
+                continue  # a toast of this kind is already due or waiting
+            wait = self._next_alert.get(event.kind, now) - now
+            if wait <= 0:
+                due.append(event.kind)
+            else:
+                self.set_timer(wait, partial(self._toast, event.kind, bell=True))
+        for kind in due:
+            self._toast(kind)
+        if due and self.settings.bell:
+            self.bell()
+
+    def _toast(self, kind: EventKind, *, bell: bool = False) -> None:
+        group = self._held.pop(kind, [])
+        if not group:
             return
+        self._next_alert[kind] = time.monotonic() + ALERT_WINDOW
         from tui.widgets.event_log import event_line
 
-        for kind, group in by_kind.items():
-            severity: SeverityLevel = "warning" if kind is EventKind.ENDED else "error"
-            if len(group) == 1:
-                self.notify(event_line(group[0]).plain, severity=severity, markup=False)
-            else:
-                words = kind.value.replace("_", " ")
-                self.notify(f"{len(group)} × {words}", severity=severity, markup=False)
-        if self.settings.bell:
+        severity: SeverityLevel = "warning" if kind is EventKind.ENDED else "error"
+        if len(group) == 1:
+            self.notify(event_line(group[0]).plain, severity=severity, markup=False)
+        else:
+            words = kind.value.replace("_", " ")
+            self.notify(f"{len(group)} × {words}", severity=severity, markup=False)
+        if bell and self.settings.bell:
             self.bell()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._collector.typed()
+        await super().on_event(event)
 
     # -- drill-down fetches --------------------------------------------------------------
 
@@ -197,6 +236,19 @@ class LivetopApp(App[None]):
                         self.notify(str(exc), severity="error", markup=False)
                         reported = True
             await self.clock.sleep(self.settings.refresh_interval)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text: they carry ids, names and filter words, and markup in
+        them could break the toast or, with `[@click=...]`, run an action."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- actions ---------------------------------------------------------------------------
 

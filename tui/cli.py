@@ -13,12 +13,13 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from tui import __version__
 
 if TYPE_CHECKING:
     from tui.config import Settings
+    from tui.demo import DemoSimulator
     from tui.sim import RunningSimulator
 
 EXIT_USAGE = 1
@@ -61,6 +62,52 @@ def _source_options(
         )
 
 
+def _demo_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Own `dest`s: `simulate` has options of the same names (and defaults) of its own.
+    default: Any = None if top else argparse.SUPPRESS
+    group = parser.add_argument_group("demo simulator (only with --demo)")
+    group.add_argument(
+        "--sessions",
+        dest="demo_sessions",
+        type=int,
+        metavar="N",
+        default=default,
+        help="Livepeer sessions at start (default 200)",
+    )
+    group.add_argument(
+        "--seed",
+        dest="demo_seed",
+        type=int,
+        metavar="S",
+        default=default,
+        help="scenario seed (default 1)",
+    )
+    group.add_argument(
+        "--churn",
+        dest="demo_churn",
+        type=float,
+        metavar="C",
+        default=default,
+        help="share of sessions on air (default 0.1)",
+    )
+    group.add_argument(
+        "--speed",
+        dest="demo_speed",
+        type=float,
+        metavar="X",
+        default=default,
+        help="simulated seconds per second; the console follows the simulated clock",
+    )
+
+
+_DEMO_FLAGS = {
+    "demo_sessions": "--sessions",
+    "demo_seed": "--seed",
+    "demo_churn": "--churn",
+    "demo_speed": "--speed",
+}
+
+
 def _provider_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provider",
@@ -83,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"livetop {__version__}")
     _source_options(parser, top=True)
+    _demo_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snapshot = commands.add_parser(
@@ -96,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     _source_options(snapshot)
+    _demo_options(snapshot)
     snapshot.add_argument(
         "--format", choices=("json", "table"), default="json", help="output format (default json)"
     )
@@ -174,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"--demo cannot be used with {'--config' if args.config else args.command}"
             )
+        given = [
+            flag for dest, flag in _DEMO_FLAGS.items() if getattr(args, dest, None) is not None
+        ]
+        if given and not args.demo:
+            parser.error(f"{given[0]} needs --demo")
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     command = _COMMANDS.get(args.command, _console)
@@ -192,20 +246,51 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
-    with _prepared(args) as (settings, sim):
+    from tui.collector import tune
+
+    tune()  # fewer garbage collections through the imports and the first load
+    with _prepared(args, console=True) as (settings, sim):
+        assert sim is None or not hasattr(sim, "scenario")  # the console's runs in a process
         return run_console(settings, sim)
 
 
-def run_console(settings: Settings, sim: RunningSimulator | None = None) -> int:
+def run_console(settings: Settings, sim: DemoSimulator | None = None) -> int:
     """The Textual console (imported only now: Textual is the slowest import).
 
-    `sim` is the simulator behind `--demo`; the caller owns it and stops it afterwards.
+    `sim` is the simulator behind `--demo`; the caller owns it and stops it afterwards. A
+    simulator sped up (`--speed`) gives the console its clock, so "live", ages and polling
+    intervals all follow simulated time.
     """
     from tui.app import LivetopApp
 
-    app = LivetopApp(settings)
+    clock = None
+    if sim is not None and sim.speed != 1.0:
+        clock = _SimTime(sim.time, sim.speed)
+    app = LivetopApp(settings, clock=clock)
     app.run()
     return app.return_code or 0
+
+
+class _SimTime:
+    """A `Clock` on simulated time: `speed` simulated seconds pass per real second."""
+
+    def __init__(self, now: Callable[[], float], speed: float) -> None:
+        import time
+
+        self._now = now
+        self._speed = speed
+        self._mono = time.monotonic
+
+    def time(self) -> float:
+        return self._now()
+
+    def monotonic(self) -> float:
+        return self._mono() * self._speed
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(seconds / self._speed)
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -285,16 +370,34 @@ _COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
 
 
 @contextmanager
-def _prepared(args: argparse.Namespace) -> Iterator[tuple[Settings, RunningSimulator | None]]:
+def _prepared(
+    args: argparse.Namespace, *, console: bool = False
+) -> Iterator[tuple[Settings, RunningSimulator | DemoSimulator | None]]:
     """Settings (from the config file, or from a simulator started for `--demo`) and the log
-    file; both torn down afterwards. Configuration problems are printed, then `_Exit(1)`."""
-    from tui.config import ConfigError, demo_settings, load_settings
+    file; both torn down afterwards. Configuration problems are printed, then `_Exit(1)`.
 
+    For the console, the demo's simulator runs in a child process (see `tui.demo`), started
+    first so that it starts while this process imports; one-shot commands run it in a thread.
+    """
     with ExitStack() as stack:
-        sim = None
+        sim: RunningSimulator | DemoSimulator | None = None
+        child = None
+        if args.demo and console:
+            sim = child = _spawn_simulator(args)
+            stack.callback(child.stop)
+            import tui.app  # noqa: F401  (Textual, the slowest import, while the child starts)
+        from tui.config import ConfigError, demo_settings, load_settings
+
         try:
-            if args.demo:
-                sim = _start_simulator()
+            if child is not None:
+                try:
+                    child.wait_ready()
+                except RuntimeError as exc:
+                    print(f"livetop: error: {exc}", file=sys.stderr)
+                    raise _Exit(EXIT_USAGE) from None
+                settings = demo_settings(cast("RunningSimulator", child))  # the same attributes
+            elif args.demo:
+                sim = _start_simulator(args)
                 stack.callback(sim.stop)
                 settings = demo_settings(sim)
             else:
@@ -309,10 +412,33 @@ def _prepared(args: argparse.Namespace) -> Iterator[tuple[Settings, RunningSimul
         yield settings, sim
 
 
-def _start_simulator() -> RunningSimulator:
+def _sim_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        dest.removeprefix("demo_"): value
+        for dest in _DEMO_FLAGS
+        if (value := getattr(args, dest, None)) is not None
+    }
+
+
+def _start_simulator(args: argparse.Namespace) -> RunningSimulator:
     from tui.sim import SimConfig, start_in_thread
 
-    return start_in_thread(SimConfig())
+    try:
+        config = SimConfig(**_sim_options(args))
+    except ValueError as exc:
+        print(f"livetop: error: {exc}", file=sys.stderr)
+        raise _Exit(EXIT_USAGE) from None
+    return start_in_thread(config)
+
+
+def _spawn_simulator(args: argparse.Namespace) -> DemoSimulator:
+    from tui.demo import DemoSimulator
+
+    try:
+        return DemoSimulator(_sim_options(args))
+    except ValueError as exc:
+        print(f"livetop: error: {exc}", file=sys.stderr)
+        raise _Exit(EXIT_USAGE) from None
 
 
 def _start_logging(settings: Settings, stack: ExitStack) -> None:

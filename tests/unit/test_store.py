@@ -459,3 +459,12 @@ def test_a_slow_subscriber_is_reported(
     with caplog.at_level(logging.WARNING, "livetop.store"):
         store.apply("lp", ok(mk("a")))
     assert "keep it cheap" in caplog.text
+
+
+def test_the_same_objects_again_change_nothing_and_stay(store: SessionStore) -> None:
+    # A client hands back last poll's object for a record that did not change.
+    sessions = [mk(f"s{i}") for i in range(5)]
+    store.apply("lp", ok(*sessions))
+    diff = store.apply("lp", ok(*sessions))
+    assert not diff.changed and not diff.added and not diff.removed
+    assert all(store.get(s.key) is s for s in sessions)

@@ -98,3 +98,65 @@ def test_sort_keys_and_reverse_on_second_press() -> None:
 def test_sort_is_stable_for_equal_keys() -> None:
     twins = [s("z", "same"), s("y", "same"), s("x", "same")]
     assert [x.id for x in sort_sessions(twins, SortOrder(SortKey.NAME))] == ["x", "y", "z"]
+
+
+def test_session_list_kept_up_to_date_equals_a_fresh_sort() -> None:
+    import random
+    from dataclasses import replace
+
+    from tui.view import SessionList
+
+    rng = random.Random(7)
+    states = list(SessionState)
+    pool = {
+        f"s{i}": s(
+            f"s{i}",
+            f"name {rng.randrange(30)}",
+            state=rng.choice(states),
+            healthy=rng.choice([True, False, None]),
+            ingest=rng.choice([None, 1e6, 2e6, 3e6]),
+            seen=rng.randrange(100),
+        )
+        for i in range(200)
+    }
+    for order in [SortOrder(k, r) for k in SortKey for r in (False, True)]:
+        for text in ("", "state:live", "-health:bad name"):
+            shown = dict(pool)
+            view = SessionList(parse_filter(text), order)
+            view.rebuild(shown.values())
+            for _ in range(30):
+                touched = set()
+                for sid in rng.sample(sorted(shown), 10):
+                    old = shown[sid]
+                    shown[sid] = replace(
+                        old,
+                        state=rng.choice(states),
+                        healthy=rng.choice([True, False, None]),
+                        ingest_bps=rng.choice([None, 1e6, 2e6]),
+                        last_seen=NOW - timedelta(seconds=rng.randrange(100)),
+                    )
+                    touched.add(old.key)
+                gone = rng.choice(sorted(shown))
+                touched.add(shown.pop(gone).key)
+                added = s(f"n{rng.randrange(10**6)}", "new", seen=rng.randrange(100))
+                shown[added.id] = added
+                touched.add(added.key)
+                lookup = {x.key: x for x in shown.values()}.get
+                before = list(view.keys)
+                moved = view.update(lookup, touched)
+                expected = visible_keys(shown.values(), parse_filter(text), order)
+                assert view.keys == expected, (order, text)
+                assert moved == (expected != before)
+
+
+def test_session_list_update_without_order_changes_reports_none() -> None:
+    from dataclasses import replace
+
+    from tui.view import SessionList
+
+    view = SessionList(parse_filter(""), SortOrder(SortKey.NAME))
+    view.rebuild(SESSIONS)
+    keys = view.keys
+    faster = replace(SESSIONS[0], ingest_bps=9e9)  # not what "name" sorts by
+    assert not view.update({x.key: x for x in [faster, *SESSIONS[1:]]}.get, {faster.key})
+    assert view.keys is keys

@@ -7,6 +7,7 @@ window, instead of downloading the account's whole history every poll.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -117,16 +118,37 @@ def _bits(rate: float | None) -> float | None:
     return None if rate is None else rate * 8.0
 
 
+_Known = tuple[Session, tuple[str, ...], list[type]]  # a session, its record's keys and types
+
+
+def _known(session: Session) -> _Known:
+    keys = tuple(session.details)
+    return session, keys, list(map(type, session.details.values()))
+
+
+def _all_newer(items: Any, cutoff_ms: int) -> bool:
+    """Every raw record on a page plainly inside the window (so the page cannot end it)."""
+    if not isinstance(items, list):
+        return False
+    for item in items:
+        seen: Any = item.get("lastSeen") if type(item) is dict else None
+        # Exact types: a bool is an int, and validation would judge other types differently.
+        if type(seen) not in (int, float) or not seen > cutoff_ms + 1:
+            return False
+    return True
+
+
+def _state(last_seen: datetime | None, now: datetime) -> SessionState:
+    if last_seen is None:
+        return SessionState.UNKNOWN
+    return SessionState.LIVE if now - last_seen < LIVE_WINDOW else SessionState.ENDED
+
+
 def normalize_session(provider: str, wire: SessionWire, now: datetime) -> Session:
     """A Livepeer session as a neutral `Session` (live while `lastSeen` is under 90 s old)."""
     last_seen = ms_to_datetime(wire.get("lastSeen"))
     created = ms_to_datetime(wire.get("createdAt"))
-    if last_seen is None:
-        state = SessionState.UNKNOWN
-    elif now - last_seen < LIVE_WINDOW:
-        state = SessionState.LIVE
-    else:
-        state = SessionState.ENDED
+    state = _state(last_seen, now)
     healthy = wire.get("isHealthy")
     issues = wire.get("issues")
     duration = wire.get("sourceSegmentsDuration")
@@ -174,6 +196,9 @@ class LivepeerClient(BaseClient):
         self.stream_ids = tuple(stream_ids)
         self.window = timedelta(seconds=window_s)
         self.page_limit = max(1, min(page_limit, MAX_PAGE))
+        # The last listing's sessions by id, each with its record's keys and their types.
+        self._listed: dict[str, _Known] = {}
+        self._reused: dict[str, _Known] = {}  # this listing's, so far
 
     def _auth_header(self, key: str) -> str:
         return f"Bearer {key}"
@@ -186,6 +211,30 @@ class LivepeerClient(BaseClient):
 
     def _normalize(self, wire: SessionWire) -> Session:
         return normalize_session(self.name, wire, self._clock())
+
+    def _reuse(self, item: Any) -> Session | None:
+        """The session this record became last listing, if it is the same record and still in
+        the same state (live turns ended with time alone). Most of a big account does not
+        change between two polls; this skips ~30 µs of validating and normalizing per session.
+
+        "The same": equal, with the same type for every field (`1 == 1.0 == True`, but they
+        validate and show differently). Inside the free-form fields (`profiles`, ...) equality
+        alone decides: there a change of number type would only show in the raw field list.
+        """
+        if type(item) is not dict:
+            return None
+        sid = item.get("id")
+        known = self._listed.get(sid) if type(sid) is str else None
+        if known is None:
+            return None
+        prev, keys, types = known
+        # Equal dicts have the same keys, in any order: compare types in the stored order.
+        if item != prev.details or list(map(type, map(item.__getitem__, keys))) != types:
+            return None
+        if _state(prev.last_seen, self._clock()) is not prev.state:
+            return None
+        self._reused[prev.id] = known
+        return prev
 
     # -- endpoints ------------------------------------------------------------------------
 
@@ -204,29 +253,59 @@ class LivepeerClient(BaseClient):
         seen_cursors: set[str] = set()
         by_id: dict[str, Session] = {}
         skipped = 0
-        for _ in range(MAX_PAGES):
-            body, response = await self._get_url(url, params, endpoint=endpoint)
-            page, bad = await self._normalize_items(body, SESSION, self._normalize, endpoint)
-            skipped += bad
-            reached_window = False
-            for session in page:
-                if session.last_seen is not None and session.last_seen <= cutoff:
-                    reached_window = True  # newest first: everything after this is older
-                    continue
-                # Sessions shift between pages while paging; the first sighting wins.
-                by_id.setdefault(session.id, session)
-            next_link = response.links.get("next", {}).get("url")
-            if reached_window or not next_link:
-                break
-            url = self._next_page(response, next_link, seen_cursors, endpoint)
-            # Keep our limit/order/filters if the server's link left them out.
-            url = url.copy_merge_params({k: v for k, v in first.items() if k not in url.params})
-            params = None
-        else:
-            raise ProviderInvalidPayload(
-                self.name, endpoint, f"more than {MAX_PAGES} pages; paging stopped"
-            )
+        self._reused = {}
+        ahead: asyncio.Task[tuple[Any, httpx.Response]] | None = None
+        try:
+            for number in range(1, MAX_PAGES + 1):
+                if ahead is None:
+                    body, response = await self._get_url(url, params, endpoint=endpoint)
+                else:
+                    body, response = await ahead
+                    ahead = None
+                next_link = response.links.get("next", {}).get("url")
+                following: httpx.URL | None = None
+                if next_link and number < MAX_PAGES and _all_newer(body, cutoff_ms):
+                    # This page cannot end the window, so the next one will be asked for
+                    # anyway: ask now, and the server builds it while this one is validated.
+                    following = self._following(response, next_link, seen_cursors, first)
+                    ahead = asyncio.ensure_future(self._get_url(following, None, endpoint=endpoint))
+                    await asyncio.sleep(0)  # let it send the request before this page's work
+                page, bad = await self._normalize_items(
+                    body, SESSION, self._normalize, endpoint, reuse=self._reuse
+                )
+                skipped += bad
+                reached_window = False
+                for session in page:
+                    if session.last_seen is not None and session.last_seen <= cutoff:
+                        reached_window = True  # newest first: everything after this is older
+                        continue
+                    # Sessions shift between pages while paging; the first sighting wins.
+                    by_id.setdefault(session.id, session)
+                if reached_window or not next_link:
+                    break
+                url = following or self._following(response, next_link, seen_cursors, first)
+                params = None
+            else:
+                raise ProviderInvalidPayload(
+                    self.name, endpoint, f"more than {MAX_PAGES} pages; paging stopped"
+                )
+        finally:
+            if ahead is not None:  # not needed after all (an error): do not leave it dangling
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+        reused, self._reused = self._reused, {}
+        self._listed = {
+            sid: known if (known := reused.get(sid)) and known[0] is s else _known(s)
+            for sid, s in by_id.items()
+        }
         return FetchResult(tuple(by_id.values()), skipped)
+
+    def _following(
+        self, response: httpx.Response, link: str, seen: set[str], first: dict[str, str | int]
+    ) -> httpx.URL:
+        url = self._next_page(response, link, seen, "GET /session")
+        # Keep our limit/order/filters if the server's link left them out.
+        return url.copy_merge_params({k: v for k, v in first.items() if k not in url.params})
 
     def _next_page(
         self, response: httpx.Response, link: str, seen: set[str], endpoint: str

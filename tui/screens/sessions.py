@@ -17,11 +17,11 @@ from textual.widgets import Footer
 from tui import format as fmt
 from tui.models import ProviderKind, Session, SessionKey, SessionState
 from tui.store import StoreDiff
-from tui.view import Filter, SortKey, SortOrder, parse_filter, visible_keys
+from tui.view import Filter, SessionList, SortKey, SortOrder, parse_filter
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.filter_bar import FilterBar
-from tui.widgets.provider_bar import ProviderBar
+from tui.widgets.provider_bar import ProviderBar, describe
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
@@ -73,6 +73,15 @@ class SessionsScreen(Screen[None]):
         self.order = SortOrder()
         self.filter: Filter = parse_filter("")
         self._table: SessionsTable | None = None
+        self._list = self._new_list()
+        self._rebuild = True  # the next sync filters and sorts from scratch
+        self._touched: set[SessionKey] = set()  # sessions the store changed since the last sync
+        self._bar_shown: object = None  # what the provider bar last showed
+        self._bar_states: object = None  # the providers' states it showed
+
+    def _new_list(self) -> SessionList:
+        include = self.scope.includes if self.scope.provider is not None else None
+        return SessionList(self.filter, self.order, include)
 
     @property
     def livetop(self) -> LivetopApp:
@@ -120,10 +129,15 @@ class SessionsScreen(Screen[None]):
     # -- the store → screen bridge --------------------------------------------------------
 
     def note_diffs(self, diffs: list[StoreDiff], initial: set[str]) -> None:
-        """Mark rows that just appeared or ended (not a provider's first load)."""
+        """Note what changed for the next `sync`; mark rows that just appeared or ended (not
+        a provider's first load)."""
         until = self.livetop.clock.monotonic() + MARK_SECONDS
         store = self.livetop.store
+        touched = self._touched
         for diff in diffs:
+            touched.update(diff.added)
+            touched.update(diff.changed)
+            touched.update(diff.removed)
             if diff.provider not in initial:
                 for key in diff.added:
                     # A drill-down brings in old sessions too: only a new broadcast is "new".
@@ -136,36 +150,59 @@ class SessionsScreen(Screen[None]):
                     self.table.mark(key, "ended", until)
 
     def sync(self) -> None:
-        """Redraw from the store: rows (order only if it changed), counts, providers, detail."""
+        """Redraw from the store: rows (re-sorted only if an order-deciding value changed),
+        counts, providers, detail; only what changed is repainted."""
         if not self._ready:  # children are composed only once on_mount runs
             return
         store = self.livetop.store
-        sessions = store.sessions()
-        if self.scope.provider is not None:
-            sessions = [s for s in sessions if self.scope.includes(s)]
-        keys = visible_keys(sessions, self.filter, self.order)
-        if keys != self.table.keys:
-            self.table.set_rows(keys)
+        if self._rebuild:
+            self._rebuild = False
+            self._touched.clear()
+            self._list.rebuild(store.sessions())
+            moved = self._list.keys != self.table.keys
         else:
-            self.table.refresh_changed()
-        self.tick()
+            touched, self._touched = self._touched, set()
+            moved = bool(touched) and self._list.update(store.get, touched)
+        if moved:
+            self.table.set_rows(self._list.keys)
+        self._refresh(routine=False)
 
     def tick(self) -> None:
-        """Once a second: clocks, ages, marks; only what changed is repainted."""
+        """Once a second: clocks, ages, marks, counts, providers, the detail pane."""
+        self._refresh(routine=True)
+
+    def _refresh(self, *, routine: bool) -> None:
+        """Everything but the rows' order; each part compares before it repaints, so an
+        unchanged screen costs no output. `routine` (the 1 s tick) also redraws the provider
+        bar's schedule ("polling…", "next 2s"), which changes several times a second and costs
+        ~1 KB a time: after a store update it is redrawn only when a provider's state did."""
         if not self._ready:  # children are composed only once on_mount runs
             return
         app = self.livetop
         header = self.query_one(StatusHeader)
         header.counts = app.store.counts()
         header.paused = app.paused
-        header.now = app.now()
-        self.query_one(ProviderBar).show(app.store.statuses(), app.clock.time(), app.paused)
+        header.now = app.now().replace(microsecond=0)  # the header shows whole seconds
+        self._show_providers(routine)
         self.table.expire_marks(self.livetop.clock.monotonic())
         self.table.refresh_changed()
         self._show_detail()
         events = self.query_one(EventLog)
         if events.display:
             events.show(app.store.events)
+
+    def _show_providers(self, routine: bool) -> None:
+        app = self.livetop
+        statuses, now, paused = app.store.statuses(), app.clock.time(), app.paused
+        states = tuple((s.name, s.health, s.stale, s.session_count) for s in statuses)
+        if not routine and (states, paused) == self._bar_states:
+            return
+        self._bar_states = (states, paused)
+        # Repaint only when a line would look different.
+        shown = tuple((describe(s, now, paused).markup, s.failing, s.stale) for s in statuses)
+        if shown != self._bar_shown:
+            self._bar_shown = shown
+            self.query_one(ProviderBar).show(statuses, now, paused)
 
     def _show_detail(self) -> None:
         store = self.livetop.store
@@ -213,11 +250,16 @@ class SessionsScreen(Screen[None]):
 
     def _set_filter(self, text: str) -> None:
         self.filter = parse_filter(text)
-        self.sync()
+        self._resort()
 
     def action_sort(self, key: str) -> None:
         self.order = self.order.pressed(SortKey(key))
         self.notify(f"sorted by {self.order.label}", timeout=1.5)
+        self._resort()
+
+    def _resort(self) -> None:
+        self._list = self._new_list()
+        self._rebuild = True
         self.sync()
 
     def action_back(self) -> None:

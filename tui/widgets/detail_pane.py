@@ -21,6 +21,7 @@ from textual.widgets import Static
 from tui import format as fmt
 from tui.models import Session
 from tui.store import Sample
+from tui.widgets.line_static import LineStatic
 
 REVEAL_SECONDS = 10.0
 MASK = "••••••••"
@@ -105,7 +106,7 @@ class DetailPane(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-sparks")
-        yield Static(id="detail-text")
+        yield LineStatic(id="detail-text")
 
     @property
     def session(self) -> Session | None:
@@ -144,7 +145,8 @@ class DetailPane(VerticalScroll, can_focus=False):
         text.rstrip()
         if self._sparks is None or text.plain != self._sparks:
             self._sparks = text.plain
-            self.query_one("#detail-sparks", Static).update(text)
+            # Two lines, always (livetop.tcss): no layout, which would repaint the screen.
+            self.query_one("#detail-sparks", Static).update(text, layout=False)
 
     def _redraw(self) -> None:
         session = self._session
@@ -155,8 +157,12 @@ class DetailPane(VerticalScroll, can_focus=False):
         # Skip identical text: an unchanged pane should cost no output at all.
         if self._last is None or text.plain != self._last.plain or text.spans != self._last.spans:
             self._last = text
-            self.query_one("#detail-text", Static).update(text)
+            self._update_text(text)
         self.set_class(self._stale, "-stale")
+
+    def _update_text(self, text: Text) -> None:
+        # Only the lines that changed are repainted (a ticking age is one line, not the pane).
+        self.query_one("#detail-text", LineStatic).update(text)
 
     def reveal_secret(self) -> bool:
         """Reveal the selected session's key for `REVEAL_SECONDS`; False when it has none."""

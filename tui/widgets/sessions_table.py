@@ -9,79 +9,35 @@ session key, not a row index, so it stays on its session across refreshes, sorts
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from math import ceil
 from typing import ClassVar
 
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from tui import format as fmt
 from tui.models import Session, SessionKey
+from tui.widgets.session_columns import COLUMNS, GUTTER, NAME_MIN, Column, cell, fit_columns
+
+__all__ = ["COLUMNS", "GUTTER", "NAME_MIN", "Column", "SessionsTable", "fit_columns"]
 
 Lookup = Callable[[SessionKey], Session | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column: lower `priority` survives longer when the terminal is narrow."""
-
-    label: str
-    width: int
-    priority: int
-    render: Callable[[Session, datetime], str]
-    right: bool = False
-
-
-def _on_air(s: Session, now: datetime) -> str:
-    if s.is_live and s.started_at:
-        return fmt.duration((now - s.started_at).total_seconds())
-    return fmt.duration(s.duration_s)
-
-
-def _health(s: Session, now: datetime) -> str:
-    return {True: "ok", False: "BAD", None: "—"}[s.healthy]
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("PROVIDER", 9, 5, lambda s, now: s.provider),
-    Column("NAME", 0, 0, lambda s, now: s.name or s.id),  # width 0: takes what is left
-    Column("STATE", 9, 0, lambda s, now: s.state.value),
-    Column("HEALTH", 6, 1, _health),
-    Column("ON AIR", 7, 3, _on_air, right=True),
-    Column("INGEST", 10, 2, lambda s, now: fmt.bitrate(s.ingest_bps), right=True),
-    Column("OUTGOING", 10, 6, lambda s, now: fmt.bitrate(s.outgoing_bps), right=True),
-    Column("SEEN", 6, 4, lambda s, now: fmt.age(s.last_seen, now), right=True),
-    Column("REC", 7, 7, lambda s, now: s.recording or "—"),
-)
-NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
-GUTTER = 2  # a status mark that reads without colour: ! unhealthy, + new, - ended, ~ stale
-
-
-@lru_cache(maxsize=16)
-def fit_columns(width: int) -> list[tuple[Column, int]]:
-    """Columns that fit `width`, dropping the least important first; NAME takes the rest."""
-    chosen = list(COLUMNS)
-    while True:
-        fixed = sum(c.width + 1 for c in chosen if c.width) + GUTTER
-        if width - fixed >= NAME_MIN or len(chosen) <= 3:
-            break
-        chosen.remove(max((c for c in chosen if c.width), key=lambda c: c.priority))
-    name_width = max(NAME_MIN, width - fixed)
-    return [(c, c.width or name_width) for c in chosen]
-
-
-def _cell(text: str, width: int, right: bool) -> str:
-    text = fmt.safe_text(text, 400)
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.rjust(width) if right else text.ljust(width)
+def _thumb(size: int, virtual: float, window: float, position: float) -> tuple[int, int]:
+    """Where Textual draws a vertical scrollbar's thumb, in eighths of a cell
+    (`ScrollBarRender.render_bar`'s arithmetic)."""
+    if not (window and size and virtual) or size == virtual or virtual <= window:
+        return (-1, -1)
+    thumb = max(1.0, window / (virtual / size))
+    start = int((size - thumb) * (position / (virtual - window)) * 8)
+    return start, start + ceil(thumb * 8)
 
 
 class SessionsTable(ScrollView, can_focus=True):
@@ -138,6 +94,9 @@ class SessionsTable(ScrollView, can_focus=True):
         self._marks: dict[SessionKey, tuple[str, float]] = {}  # key -> ("new"|"ended", until)
         self._drawn: dict[int, tuple[object, ...]] = {}  # screen line -> what it showed
         self._strips: dict[tuple[object, ...], Strip] = {}
+        # key -> (session, second, width, cells): a row's text is computed once per session
+        # object per second (its ages tick in seconds), however often it is asked for.
+        self._cells: dict[SessionKey, tuple[Session, int, int, tuple[str, ...]]] = {}
 
     # -- data -------------------------------------------------------------------------------
 
@@ -154,17 +113,53 @@ class SessionsTable(ScrollView, can_focus=True):
         return self._keys
 
     def set_rows(self, keys: list[SessionKey]) -> None:
-        """Show these sessions in this order; the cursor stays on its session if still shown."""
+        """Show these sessions in this order; the cursor stays on its session if still shown.
+
+        Only the lines that now look different are repainted (a re-sort that leaves the
+        visible rows in place costs no output).
+        """
         old_row = self._index.get(self._cursor, 0) if self._cursor else 0
         self._keys = keys
         self._index = {k: i for i, k in enumerate(keys)}
-        self.virtual_size = Size(0, len(keys) + 1)  # columns always fit: no sideways scroll
+        self._set_virtual_height(len(keys) + 1)
         if self._cursor not in self._index:
             # The session left the list: stay at the same height rather than jump to the top.
             self._move_to(min(old_row, len(keys) - 1) if keys else None)
         else:
-            self._scroll_to_cursor()
-        self.refresh()
+            # The data moved the cursor's session out of view: bring it back to the middle,
+            # not to the edge, or the next refresh (and every next key) would scroll again.
+            self._scroll_to_cursor(center=True)
+        if len(self._cells) > 4 * max(64, self.size.height):
+            shown = set(keys[self.scroll_offset.y : self.scroll_offset.y + self.size.height])
+            self._cells = {k: v for k, v in self._cells.items() if k in shown}
+        self.refresh_changed()
+
+    def _set_virtual_height(self, height: int) -> None:
+        """Resize the scrollable area (columns always fit: no sideways scroll).
+
+        Assigning `virtual_size` lays the whole screen out again and repaints all of it (~11 KB
+        at 200x50), and the row count changes on most polls. Unless the scrollbar appears or
+        goes, only its window changes: set the size quietly and update the scrollbar, as
+        Textual's own `_size_updated(layout=False)` does.
+        """
+        size = Size(0, height)
+        old = self.virtual_size
+        if size == old:
+            return
+        view = self.size.height
+        if not self.is_mounted or (old.height > view) != (height > view):
+            self.virtual_size = size
+            return
+        self.set_reactive(SessionsTable.virtual_size, size)
+        bar = self.vertical_scrollbar
+        y, window = self.scroll_y, bar.window_size
+        if _thumb(bar.size.height, old.height, window, y) != _thumb(
+            bar.size.height, height, window, y
+        ):
+            self._scroll_update(size)
+        else:  # the thumb would look the same: tell the scrollbar without repainting it
+            bar.set_reactive(ScrollBar.window_virtual_size, height)
+            self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     def mark(self, key: SessionKey, kind: str, until: float) -> None:
         """Flag a row as just added ("new") or just ended ("ended") until a monotonic time."""
@@ -175,11 +170,19 @@ class SessionsTable(ScrollView, can_focus=True):
             del self._marks[key]
 
     def refresh_changed(self) -> None:
-        """Repaint only the visible lines whose content is no longer what was drawn."""
-        height = self.size.height
-        for y in range(1, height):
-            if self._line_state(y) != self._drawn.get(y):
-                self.refresh_line(self.scroll_offset.y + y)
+        """Repaint only the visible lines whose content is no longer what was drawn.
+
+        Whole lines: Textual re-sends a line from its start up to the end of the dirty region
+        anyway, so there is nothing to gain from smaller regions.
+        """
+        width = self._width
+        now = self._clock()
+        drawn = self._drawn
+        for y in range(self.size.height):
+            if self._line_state(y, now) != drawn.get(y):
+                # Not `refresh_line`: its region takes in the scrollbar, which Textual would
+                # then re-send too (~25 bytes a line).
+                self.refresh(Region(0, y, width, 1))
 
     # -- cursor -----------------------------------------------------------------------------
 
@@ -189,18 +192,20 @@ class SessionsTable(ScrollView, can_focus=True):
             self._cursor = key
             self.post_message(self.Highlighted(key))
         self._scroll_to_cursor()
-        self.refresh()
+        self.refresh_changed()  # the old and the new cursor line (everything after a scroll)
 
-    def _scroll_to_cursor(self) -> None:
+    def _scroll_to_cursor(self, *, center: bool = False) -> None:
+        """Scroll just enough to show the cursor (to the middle, with `center`)."""
         if self._cursor is None:
             return
         row = self._index[self._cursor]
         visible = max(1, self.size.height - 1)
         top = self.scroll_offset.y
-        if row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
-        elif row >= top + visible:
-            self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
+        if top <= row < top + visible:
+            return
+        edge = row if row < top else row - visible + 1
+        y = max(0, row - visible // 2) if center else edge
+        self.scroll_to(y=y, animate=False, immediate=True)
 
     def select_key(self, key: SessionKey) -> None:
         if key in self._index:
@@ -230,7 +235,7 @@ class SessionsTable(ScrollView, can_focus=True):
                 self.action_select()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(0, len(self._keys) + 1)
+        self._set_virtual_height(len(self._keys) + 1)
         self._scroll_to_cursor()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
@@ -244,7 +249,7 @@ class SessionsTable(ScrollView, can_focus=True):
         # The content width: the vertical scrollbar takes its column out of `size`.
         return self.scrollable_content_region.width
 
-    def _line_state(self, y: int) -> tuple[object, ...]:
+    def _line_state(self, y: int, now: datetime) -> tuple[object, ...]:
         """Everything that decides how screen line `y` looks; equal state, equal strip."""
         width = self._width
         if y == 0:
@@ -256,8 +261,13 @@ class SessionsTable(ScrollView, can_focus=True):
         session = self._lookup(key)
         if session is None:
             return ("blank", width)
-        now = self._clock()
-        cells = tuple(col.render(session, now) for col, _ in fit_columns(width))
+        second = int(now.timestamp())
+        cached = self._cells.get(key)
+        if cached is not None and cached[0] is session and cached[1:3] == (second, width):
+            cells = cached[3]
+        else:
+            cells = tuple(col.render(session, now) for col, _ in fit_columns(width))
+            self._cells[key] = (session, second, width, cells)
         mark = self._marks.get(key, ("", 0.0))[0]
         return ("row", width, cells, self._row_style(session, mark), key == self._cursor)
 
@@ -271,7 +281,7 @@ class SessionsTable(ScrollView, can_focus=True):
         return "" if session.is_live else "dim"
 
     def render_line(self, y: int) -> Strip:
-        state = self._line_state(y)
+        state = self._line_state(y, self._clock())
         self._drawn[y] = state
         strip = self._strips.get(state)
         if strip is None:
@@ -288,7 +298,7 @@ class SessionsTable(ScrollView, can_focus=True):
         columns = fit_columns(width)
         if state[0] == "header":
             style = base + self.get_component_rich_style("sessions-table--header")
-            text = " " * GUTTER + " ".join(_cell(c.label, w, c.right) for c, w in columns)
+            text = " " * GUTTER + " ".join(cell(c.label, w, c.right) for c, w in columns)
             return Strip([Segment(text, style)]).adjust_cell_length(width, style)
         _, _, cells, kind, is_cursor = state
         assert isinstance(cells, tuple) and isinstance(kind, str)
@@ -299,8 +309,9 @@ class SessionsTable(ScrollView, can_focus=True):
             style += self.get_component_rich_style("sessions-table--cursor")
         gutter = {"unhealthy": "! ", "new": "+ ", "ended": "- ", "stale": "~ "}.get(kind, "  ")
         text = gutter + " ".join(
-            _cell(str(v), w, c.right) for v, (c, w) in zip(cells, columns, strict=True)
+            cell(str(v), w, c.right) for v, (c, w) in zip(cells, columns, strict=True)
         )
+        # One segment, one style: every extra style change costs its full SGR sequence.
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def notify_style_update(self) -> None:

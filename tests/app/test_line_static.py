@@ -1,0 +1,65 @@
+"""LineStatic repaints only the lines an update changed, draws what a Static draws, and does
+not shrink (so moving between sessions does not lay the screen out again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.widgets import Static
+
+from tui.widgets.line_static import LineStatic
+
+
+def lines(n: int, changed: int | None = None) -> Text:
+    text = Text()
+    for i in range(n):
+        text.append("label ", "dim")
+        text.append(("CHANGED" if i == changed else f"value {i}") + "\n", "bold" if i else "")
+    text.rstrip()
+    return text
+
+
+class Pair(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LineStatic(lines(5), id="lines")
+        yield Static(lines(5), id="static")
+
+
+async def test_only_changed_lines_are_repainted_and_output_matches_static() -> None:
+    app = Pair()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(LineStatic)
+        calls: list[tuple[tuple[Region, ...], dict[str, Any]]] = []
+        original = widget.refresh
+
+        def spy(*regions: Region, **kwargs: Any) -> Any:
+            calls.append((regions, kwargs))
+            return original(*regions, **kwargs)
+
+        widget.refresh = spy  # type: ignore[method-assign]
+        widget.update(lines(5, changed=3))
+        assert calls == [((Region(0, 3, 40, 1),), {})]
+        calls.clear()
+        widget.update(lines(5, changed=3))  # the same again: nothing to repaint
+        assert calls == []
+        widget.update(lines(7))  # taller: laid out again
+        assert calls and calls[-1][1].get("layout") is True
+        await pilot.pause()
+        assert widget.size.height == 7
+        static = app.query_one(Static)
+        static.update(lines(7))
+        await pilot.pause()
+        assert [widget.render_line(y).text for y in range(7)] == [
+            static.render_line(y).text for y in range(7)
+        ]
+        assert str(widget.render()) == lines(7).plain
+        calls.clear()
+        widget.update(lines(4))  # shorter: no layout, the rest is blank
+        assert calls and not any(kwargs.get("layout") for _, kwargs in calls)
+        await pilot.pause()
+        assert widget.size.height == 7
+        assert [widget.render_line(y).text.strip() for y in range(4, 7)] == ["", "", ""]
