@@ -49,21 +49,24 @@ class SessionsScreen(Screen[None]):
     """A live list with its detail pane; the app tells it when the store changed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Footer order is priority order: it scrolls sideways when 80 columns cannot hold it all.
         Binding("slash", "filter", "Filter"),
-        Binding("escape", "back", "Back", show=False),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
         Binding("p", "app.pause", "Pause"),
         Binding("r", "app.refresh_now", "Refresh"),
         Binding("e", "toggle_events", "Events"),
-        Binding("c", "copy_id", "Copy id", show=False),
-        Binding("x", "reveal", "Reveal key", show=False),
-        Binding("n", "sort('name')", "Sort name", show=False),
+        Binding("n", "sort('name')", "Sort", key_display="n s h b l t"),
         Binding("s", "sort('state')", "Sort state", show=False),
         Binding("h", "sort('health')", "Sort health", show=False),
         Binding("b", "sort('bitrate')", "Sort bitrate", show=False),
         Binding("l", "sort('last seen')", "Sort last seen", show=False),
         Binding("t", "sort('trouble')", "Sort trouble", show=False),
-        Binding("plus,equals_sign", "app.interval(-1)", "Faster", show=False),
+        Binding("plus,equals_sign", "app.interval(-1)", "Interval", key_display="+ -"),
         Binding("minus", "app.interval(1)", "Slower", show=False),
+        Binding("c", "copy_id", "Copy id"),
+        Binding("x", "reveal", "Reveal key"),
+        Binding("escape", "back", "Back / clear filter"),
     ]
 
     def __init__(self, scope: Scope | None = None) -> None:
