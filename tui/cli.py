@@ -10,6 +10,7 @@ Exit codes (a public contract): 0 success; 2 when a provider failed (`snapshot`,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -249,9 +250,30 @@ def _console(args: argparse.Namespace) -> int:
     from tui.collector import tune
 
     tune()  # fewer garbage collections through the imports and the first load
+    interactive = sys.stdin.isatty()
     with _prepared(args, console=True) as (settings, sim):
         assert sim is None or not hasattr(sim, "scenario")  # the console's runs in a process
-        return run_console(settings, sim)
+        code = run_console(settings, sim)
+    if interactive:
+        _leave_now(code)
+    return code
+
+
+def _leave_now(code: int) -> NoReturn:
+    """Exit without tearing down the heap, once clients, simulator and logs are closed.
+
+    After a long run the console holds hundreds of MB of sessions and history; freeing them
+    object by object at interpreter exit takes seconds, and an operator whose SSH dropped (or
+    who pressed q) must not wait for it. Only the real console comes here: `main()` called
+    in-process (tests) returns normally.
+    """
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # the terminal may be gone; nothing to say to it
+            stream.flush()
+    os._exit(code)
 
 
 def run_console(settings: Settings, sim: DemoSimulator | None = None) -> int:
