@@ -11,6 +11,7 @@ import random
 import signal
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -147,7 +149,8 @@ class LivetopApp(App[None]):
         self._alert([e for d in diffs for e in d.events])
         screen = self.screen
         if isinstance(screen, SessionsScreen | SessionScreen):
-            screen.sync()
+            with suppress(NoMatches):  # the app is closing: the screen's children are gone
+                screen.sync()
 
     def _tick(self) -> None:
         self._collector.tick()
@@ -155,7 +158,8 @@ class LivetopApp(App[None]):
             return
         screen = self.screen
         if isinstance(screen, SessionsScreen | SessionScreen):
-            screen.tick()
+            with suppress(NoMatches):  # the app is closing: the screen's children are gone
+                screen.tick()
 
     def _alert(self, events: Iterable[StoreEvent]) -> None:
         """A toast and the bell: one toast per kind per update (50 failures are one toast), and
@@ -214,17 +218,22 @@ class LivetopApp(App[None]):
 
     @work(group="drill", exclusive=False)
     async def _poll_related(self, screen: Screen[Any], provider: str, parent_id: str) -> None:
-        await self._poll(screen, lambda: self.refresher.fetch_related(provider, parent_id))
+        await self._poll(
+            screen, provider, lambda: self.refresher.fetch_related(provider, parent_id)
+        )
 
     @work(group="drill", exclusive=False)
     async def _poll_session(
         self, screen: Screen[Any], key: SessionKey, parent_id: str | None
     ) -> None:
         await self._poll(
-            screen, lambda: self.refresher.fetch_session(key.provider, key.id, parent_id)
+            screen,
+            key.provider,
+            lambda: self.refresher.fetch_session(key.provider, key.id, parent_id),
         )
 
-    async def _poll(self, screen: Screen[Any], fetch: Any) -> None:
+    async def _poll(self, screen: Screen[Any], provider: str, fetch: Any) -> None:
+        """Fetch while `screen` is shown, at the provider's own pace (calls are rate limited)."""
         reported = False
         while screen in self.screen_stack:
             if not self.paused:
@@ -235,7 +244,7 @@ class LivetopApp(App[None]):
                     if not reported:  # once per outage, not once per poll
                         self.notify(str(exc), severity="error", markup=False)
                         reported = True
-            await self.clock.sleep(self.settings.refresh_interval)
+            await self.clock.sleep(self.refresher.interval_for(provider))
 
     def notify(
         self,

@@ -536,7 +536,7 @@ class SessionStore:
             detail = status.last_error or ""
             events.append(StoreEvent(now, EventKind.PROVIDER_FAILED, name, None, name, detail))
         elif old_status.failing and not status.failing:
-            detail = f"after {old_status.consecutive_failures} failed polls"
+            detail = _recovery_detail(old_status)
             events.append(StoreEvent(now, EventKind.PROVIDER_RECOVERED, name, None, name, detail))
         data.counts = None
         diff = StoreDiff(
@@ -602,3 +602,11 @@ def _describe_errors(errors: Sequence[BaseException]) -> tuple[str | None, str |
     message, detail = _describe(errors[0])
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return message + more, detail + more
+
+
+def _recovery_detail(was: ProviderStatus) -> str:
+    """How a provider that was failing (or partly failing) came back, for the event log."""
+    n = was.consecutive_failures
+    if was.health is ProviderHealth.PARTIAL or n == 0:
+        return "every watched id answers again"
+    return f"after {n} failed poll{'' if n == 1 else 's'}"

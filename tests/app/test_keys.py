@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from conftest import live_app, wait_for
 
 from tui.models import ProviderKind, SessionState
@@ -230,3 +232,20 @@ async def test_actions_are_in_the_command_palette(sim: Any) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.refresher.paused, limit=3)
+
+
+async def test_a_drilled_call_is_polled_at_the_calls_pace(sim: Any) -> None:
+    # The calls backend allows ~60 requests a minute, so its provider polls every
+    # 1.2 s × watched calls; the drill-down's own fetch must keep that pace, not the 0.5 s one.
+    app = live_app(sim)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("slash", *"kind:calls", "enter", "enter")
+        assert isinstance(app.screen, SessionScreen)
+        interval = app.refresher.interval_for("calls")
+        assert interval == pytest.approx(1.2 * len(sim.call_ids))
+        before, started = sim.request_counts["calls"], time.monotonic()
+        await pilot.pause(1.5 * interval)
+        made = sim.request_counts["calls"] - before
+        polls = (time.monotonic() - started) / interval + 1  # each loop at most this often
+        assert made <= polls * (len(sim.call_ids) + 1)  # the list's polls plus the drill-down's

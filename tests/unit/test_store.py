@@ -132,6 +132,7 @@ def test_failed_fetch_keeps_sessions_and_marks_them_stale(
     assert store.counts().stale == 2
 
     clock._elapsed += 4
+    assert store.status("lp").consecutive_failures == 1
     again = store.fail("lp", "plain text")
     assert again.events == ()  # still failing: no second alert
     assert store.status("lp").consecutive_failures == 2
@@ -172,6 +173,7 @@ def test_partial_fetch_upserts_and_marks_only_the_missing_stale(store: SessionSt
     assert diff.removed == (key("c"),)
     assert dict(diff.changed) == {key("b"): frozenset({STALE})}
     assert kinds(diff) == [EventKind.ENDED, EventKind.PROVIDER_RECOVERED]
+    assert diff.events[1].detail == "every watched id answers again"  # no poll failed whole
     assert not store.is_stale(key("b"))
 
 
