@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from tui import partial_update
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import Settings
@@ -71,6 +72,9 @@ class LivetopApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]  # noqa: RUF012 (Textual's API)
+    # Send only the changed cells of a line (see partial_update.py); the benchmark's stock
+    # baseline turns it off.
+    PARTIAL_UPDATES: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -82,6 +86,8 @@ class LivetopApp(App[None]):
         rng: random.Random | None = None,
     ) -> None:
         super().__init__()
+        if self.PARTIAL_UPDATES:
+            partial_update.install()
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = store or SessionStore(clock=self.clock)

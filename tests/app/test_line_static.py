@@ -1,4 +1,4 @@
-"""LineStatic repaints only the lines an update changed, draws what a Static draws, and does
+"""LineStatic repaints only the cells an update changed, draws what a Static draws, and does
 not shrink (so moving between sessions does not lay the screen out again)."""
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ async def test_only_changed_lines_are_repainted_and_output_matches_static() -> N
 
         widget.refresh = spy  # type: ignore[method-assign]
         widget.update(lines(5, changed=3))
-        assert calls == [((Region(0, 3, 40, 1),), {})]
+        # "label value 3" became "label CHANGED": only those seven cells of line 3
+        assert calls == [((Region(6, 3, 7, 1),), {})]
         calls.clear()
         widget.update(lines(5, changed=3))  # the same again: nothing to repaint
         assert calls == []

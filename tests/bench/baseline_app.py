@@ -218,9 +218,10 @@ class BaselineScreen(SessionsScreen):
 
 
 class BaselineApp(LivetopApp):
-    """`LivetopApp` showing `BaselineScreen`."""
+    """`LivetopApp` showing `BaselineScreen`, on stock Textual output (whole-line updates)."""
 
     BINDINGS: ClassVar[list[Any]] = list(LivetopApp.BINDINGS)
+    PARTIAL_UPDATES = False
 
     def on_mount(self, event: Any) -> None:
         event.prevent_default()  # LivetopApp.on_mount would push the product's screen

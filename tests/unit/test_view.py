@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tui.models import ProviderKind, Session, SessionState
@@ -20,6 +21,7 @@ def s(
     healthy: bool | None = True,
     ingest: float | None = None,
     seen: int = 0,
+    started: int | None = None,
 ) -> Session:
     return Session(
         provider=provider,
@@ -30,14 +32,15 @@ def s(
         healthy=healthy,
         ingest_bps=ingest,
         last_seen=NOW - timedelta(seconds=seen),
+        started_at=None if started is None else NOW - timedelta(seconds=started),
     )
 
 
 SESSIONS = [
-    s("a1", "Main stage", ingest=5e6, seen=1),
+    s("a1", "Main stage", ingest=5e6, seen=1, started=3600),
     s("b2", "Backup", healthy=False, ingest=1e6, seen=3),
     s("c3", "Old talk", state=SessionState.ENDED, healthy=None, seen=900),
-    s("u1", "entity-9", provider="uiza", kind=ProviderKind.UIZA, healthy=None, seen=20),
+    s("u1", "entity-9", provider="uiza", kind=ProviderKind.UIZA, healthy=None, seen=20, started=60),
     s(
         "k1",
         "Q&A",
@@ -55,7 +58,16 @@ def ids(flt: str, order: SortOrder | None = None) -> list[str]:
 
 
 def test_default_order_puts_live_unhealthy_first_and_ended_last() -> None:
-    assert ids("") == ["b2", "a1", "u1", "k1", "c3"]
+    # Live sessions: the latest on air first; the others: the latest seen first.
+    assert ids("") == ["b2", "u1", "a1", "k1", "c3"]
+
+
+def test_live_rows_keep_their_places_as_they_report() -> None:
+    # Live sessions report every few seconds; ordering them by last seen would swap rows
+    # under the operator's eyes on every poll.
+    before = sort_sessions(SESSIONS, SortOrder())
+    reported = [replace(x, last_seen=NOW) if x.is_live else x for x in SESSIONS]
+    assert [x.id for x in sort_sessions(reported, SortOrder())] == [x.id for x in before]
 
 
 def test_text_matches_name_id_and_provider_case_insensitively() -> None:
@@ -65,7 +77,7 @@ def test_text_matches_name_id_and_provider_case_insensitively() -> None:
 
 
 def test_field_terms_and_negation() -> None:
-    assert ids("state:live") == ["b2", "a1", "u1"]
+    assert ids("state:live") == ["b2", "u1", "a1"]
     assert ids("health:bad") == ["b2", "k1"]
     assert ids("health:unknown") == ["u1", "c3"]
     assert ids("provider:uiza") == ["u1"]

@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Static
 
 from tui import format as fmt
 from tui.models import Session
@@ -105,7 +104,7 @@ class DetailPane(VerticalScroll, can_focus=False):
         self._stale = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-sparks")
+        yield LineStatic(id="detail-sparks")
         yield LineStatic(id="detail-text")
 
     @property
@@ -145,8 +144,8 @@ class DetailPane(VerticalScroll, can_focus=False):
         text.rstrip()
         if self._sparks is None or text.plain != self._sparks:
             self._sparks = text.plain
-            # Two lines, always (livetop.tcss): no layout, which would repaint the screen.
-            self.query_one("#detail-sparks", Static).update(text, layout=False)
+            # Two lines, always (livetop.tcss); a new sample repaints its bar and the value.
+            self.query_one("#detail-sparks", LineStatic).update(text)
 
     def _redraw(self) -> None:
         session = self._session

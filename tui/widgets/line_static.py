@@ -3,8 +3,8 @@
 `Static.update()` repaints the whole widget, and Textual re-sends every line of it: a detail
 pane of 45 lines costs ~2.5 KB at 200x50 when only "last seen (6s)" became "(7s)". Here an
 update renders the new content to strips the way Textual will (`Visual.to_strips`), compares
-them with the last ones, and marks only the changed lines dirty. What is drawn is exactly what
-a Static would draw.
+them with the last ones, and marks only the changed cells of the changed lines dirty. What is
+drawn is exactly what a Static would draw.
 
 It does not shrink: content shorter than the widget is padded with blank lines (until the width
 changes). Showing another session would otherwise change the height on most cursor moves, and
@@ -17,6 +17,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.visual import Visual, VisualType, visualize
 from textual.widget import Widget
+
+from tui.widgets.strip_diff import changed_span
 
 
 class LineStatic(Widget):
@@ -73,8 +75,9 @@ class LineStatic(Widget):
             self.refresh()
             return
         for y, (before, after) in enumerate(zip(old, new, strict=True)):
-            if before != after:
-                self.refresh(Region(0, y, width, 1))
+            span = changed_span(before, after)
+            if span is not None:
+                self.refresh(Region(span[0], y, span[1] - span[0], 1))
 
     def _set(self, content: VisualType) -> None:
         self._content = content

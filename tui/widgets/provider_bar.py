@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from tui import format as fmt
 from tui.store import ProviderHealth, ProviderStatus
+from tui.widgets.line_static import LineStatic
+
+SLOW_POLL = 2.0  # seconds a poll may take before the bar says it is still going
+LATE = 2.0  # seconds past the interval before the bar shows the data's age
 
 _MARKS = {
     ProviderHealth.PENDING: "…",
@@ -45,26 +48,43 @@ def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
         times = f" ({failures} in a row)" if failures > 1 else ""
         text.append(f"{times}: {fmt.safe_text(headline(status), 170)}")
     parts = [f"{status.session_count} sessions"]
-    if status.last_success is not None:
-        parts.append(f"data {fmt.duration(now - status.last_success)} old")
-    else:
+    if status.last_success is None:
         parts.append("no data yet")
-    if status.last_latency is not None:
-        parts.append(f"{status.last_latency * 1000:.0f} ms")
+    elif (age := now - status.last_success) > status.interval + LATE or status.failing:
+        parts.append(f"data {fmt.duration(age)} old")
+    else:  # on time: a steady "every 2s" rather than an age ticking 0s, 1s, 2s, 0s…
+        every = status.interval
+        parts.append(f"every {every:.2g}s" if every < 10 else f"every {fmt.duration(every)}")
     if paused:
         parts.append("paused")
-    elif status.polling_since is not None:
-        parts.append("polling…")
-    elif status.next_poll is not None:
-        parts.append(f"next {fmt.duration(max(0.0, status.next_poll - now))}")
+    elif (schedule := _schedule(status, now)) is not None:
+        parts.append(schedule)  # before the latency: a long error message may cut the end
+    if status.last_latency is not None:
+        parts.append(f"{status.last_latency * 1000:.0f} ms")
     if status.skipped:
         parts.append(f"{status.skipped} malformed skipped")
     text.append("  · " + " · ".join(parts), "dim" if not status.failing else "")
     return text
 
 
-class ProviderLine(Static):
-    """One provider's status line; `-failing` and `-stale` drive its look."""
+def _schedule(status: ProviderStatus, now: float) -> str | None:
+    """What the operator needs about the next poll: nothing while polls come on time (a
+    countdown ticking every second is noise, and output over SSH); a poll that is slow; or
+    how long a failing or rate-limited provider waits before it is asked again."""
+    if status.polling_since is not None:
+        slow = now - status.polling_since
+        return f"polling… {fmt.duration(slow)}" if slow >= SLOW_POLL else None
+    if status.next_poll is None:
+        return None
+    wait = max(0.0, status.next_poll - now)
+    if status.failing:
+        return f"retry in {fmt.duration(wait)}"
+    return f"next {fmt.duration(wait)}" if wait > status.interval + 1 else None
+
+
+class ProviderLine(LineStatic):
+    """One provider's status line; `-failing` and `-stale` drive its look. A `LineStatic`: the
+    line changes every second ("data 1s old"), and only the changed cells are sent."""
 
 
 class ProviderBar(Vertical):
@@ -87,4 +107,4 @@ class ProviderBar(Vertical):
             line = self.query_one(f"#provider-{index}", ProviderLine)
             line.set_class(status.failing, "-failing")
             line.set_class(status.stale, "-stale")
-            line.update(describe(status, now, paused), layout=False)
+            line.update(describe(status, now, paused))

@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from tui.models import Session, SessionKey
 from tui.widgets.session_columns import COLUMNS, GUTTER, NAME_MIN, Column, cell, fit_columns
+from tui.widgets.strip_diff import changed_span
 
 __all__ = ["COLUMNS", "GUTTER", "NAME_MIN", "Column", "SessionsTable", "fit_columns"]
 
@@ -170,19 +171,28 @@ class SessionsTable(ScrollView, can_focus=True):
             del self._marks[key]
 
     def refresh_changed(self) -> None:
-        """Repaint only the visible lines whose content is no longer what was drawn.
+        """Repaint only the cells of the visible lines that no longer show what was drawn.
 
-        Whole lines: Textual re-sends a line from its start up to the end of the dirty region
-        anyway, so there is nothing to gain from smaller regions.
+        A live row whose rates moved repaints those ten cells, not its 200 (with
+        `tui/partial_update.py`, Textual sends only the dirty span).
         """
         width = self._width
         now = self._clock()
         drawn = self._drawn
         for y in range(self.size.height):
-            if self._line_state(y, now) != drawn.get(y):
+            state, before = self._line_state(y, now), drawn.get(y)
+            if state == before:
+                continue
+            span: tuple[int, int] | None = (0, width)
+            if before is not None and before[:2] == state[:2]:  # both rows at this width
+                old = self._strips.get(before)
+                span = span if old is None else changed_span(old, self._strip(state))
+            if span is not None:
                 # Not `refresh_line`: its region takes in the scrollbar, which Textual would
                 # then re-send too (~25 bytes a line).
-                self.refresh(Region(0, y, width, 1))
+                self.refresh(Region(span[0], y, span[1] - span[0], 1))
+            else:
+                drawn[y] = state  # looks the same (a cell text that rendered alike)
 
     # -- cursor -----------------------------------------------------------------------------
 
@@ -283,6 +293,9 @@ class SessionsTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         state = self._line_state(y, self._clock())
         self._drawn[y] = state
+        return self._strip(state)
+
+    def _strip(self, state: tuple[object, ...]) -> Strip:
         strip = self._strips.get(state)
         if strip is None:
             if len(self._strips) > 2000:

@@ -1,0 +1,87 @@
+"""Partial updates send only the dirty cells of a line, never half a wide character; a changed
+value in a LineStatic reaches the terminal as just that value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.segment import Segment
+from rich.text import Text
+from textual._compositor import ChopsUpdate
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+
+from tui import partial_update
+from tui.widgets.line_static import LineStatic
+
+PLAIN = Console(color_system=None, force_terminal=True, width=200)
+
+
+@pytest.fixture(autouse=True)
+def installed() -> Iterator[None]:
+    assert partial_update.install()
+    yield
+    partial_update.uninstall()
+
+
+def update(line: str, x1: int, x2: int) -> str:
+    """One line drawn by one widget at x=0, with the span x1..x2 dirty."""
+    chops = [{0: Strip([Segment(line)])}]
+    return ChopsUpdate(chops, [(0, x1, x2)], [[len(line)]]).render_segments(PLAIN)
+
+
+def test_only_the_span_is_sent() -> None:
+    assert update("studio  2.1 Mb/s  now", 8, 16) == "\x1b[1;9H2.1 Mb/s"
+    assert update("studio  2.1 Mb/s  now", 0, 21) == "\x1b[1;1Hstudio  2.1 Mb/s  now"
+
+
+def test_a_cut_through_a_wide_character_takes_all_of_it() -> None:
+    assert update("ab中文de", 3, 5) == "\x1b[1;3H中文"  # 中 is cells 2-3, 文 4-5
+
+
+def test_install_is_idempotent_and_reversible() -> None:
+    assert partial_update.install()
+    assert ChopsUpdate.render_segments is partial_update.render_segments
+    partial_update.uninstall()
+    assert update("abcdef", 2, 4) == "\x1b[1;1Habcd"  # Textual's own: from the widget's edge
+
+
+def test_an_unknown_textual_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    partial_update.uninstall()
+
+    def other(self: ChopsUpdate, console: Console) -> str:
+        return ""
+
+    monkeypatch.setattr(ChopsUpdate, "render_segments", other)
+    assert not partial_update.install()
+    assert ChopsUpdate.render_segments is other
+
+
+class One(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LineStatic(Text(" ● studio  OK  · 54 sessions · data 0s old · next 2s"))
+
+
+async def test_a_ticking_age_costs_only_its_cells() -> None:
+    app = One()
+    updates: list[Any] = []
+    async with app.run_test(size=(80, 3)) as pilot:
+        await pilot.pause()
+        display = app._display
+
+        def spy(screen: Any, renderable: Any) -> None:
+            updates.append(renderable)
+            display(screen, renderable)
+
+        app._display = spy  # type: ignore[method-assign]
+        app.query_one(LineStatic).update(
+            Text(" ● studio  OK  · 54 sessions · data 1s old · next 1s")
+        )
+        await pilot.pause()
+    sent = "".join(u.render_segments(PLAIN) for u in updates if isinstance(u, ChopsUpdate))
+    # The move to the first changed cell, its colours, the changed cells: nothing else.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", sent) == "\x1b[1;37H1s old · next 1"
