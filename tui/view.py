@@ -47,18 +47,22 @@ def _seen(s: Session) -> float:
     return s.last_seen.timestamp() if s.last_seen else float("-inf")
 
 
-def _recency(s: Session) -> float:
-    """When a session last changed state, for the trouble order: live ones by when they went
-    on air (not by last seen: they report every few seconds, and rows would swap on every
-    poll under the operator's eyes), the others by when they were last seen."""
-    when = (s.started_at or s.created_at) if s.is_live else s.last_seen
-    return when.timestamp() if when else float("-inf")
+def _settled(s: Session) -> float:
+    """Where a session sits in its group of the trouble order; rows must not move under the
+    operator's eyes. Live ones: longest on air first, so a session going live joins the end
+    of the group instead of pushing every row below it down a line (not by last seen: they
+    report every few seconds, and rows would swap on every poll). The others: the latest
+    seen first, so what just ended is at the top of its group."""
+    if s.is_live:
+        when = s.started_at or s.created_at
+        return when.timestamp() if when else float("inf")
+    return -s.last_seen.timestamp() if s.last_seen else float("inf")
 
 
 _SORTS: dict[SortKey, Callable[[Session], Any]] = {
     SortKey.TROUBLE: lambda s: (
         _STATE_RANK[s.state] if not (s.is_live and s.unhealthy) else -1,
-        -_recency(s),
+        _settled(s),
         s.name.casefold(),
     ),
     SortKey.NAME: lambda s: (s.name.casefold(), s.id),

@@ -58,8 +58,8 @@ def ids(flt: str, order: SortOrder | None = None) -> list[str]:
 
 
 def test_default_order_puts_live_unhealthy_first_and_ended_last() -> None:
-    # Live sessions: the latest on air first; the others: the latest seen first.
-    assert ids("") == ["b2", "u1", "a1", "k1", "c3"]
+    # Live sessions: the longest on air first; the others: the latest seen first.
+    assert ids("") == ["b2", "a1", "u1", "k1", "c3"]
 
 
 def test_live_rows_keep_their_places_as_they_report() -> None:
@@ -68,6 +68,9 @@ def test_live_rows_keep_their_places_as_they_report() -> None:
     before = sort_sessions(SESSIONS, SortOrder())
     reported = [replace(x, last_seen=NOW) if x.is_live else x for x in SESSIONS]
     assert [x.id for x in sort_sessions(reported, SortOrder())] == [x.id for x in before]
+    # One going live joins the end of its group: the rows above it stay where they were.
+    joined = sort_sessions([*SESSIONS, s("n1", "A new one", started=5)], SortOrder())
+    assert [x.id for x in joined][:4] == ["b2", "a1", "u1", "n1"]
 
 
 def test_text_matches_name_id_and_provider_case_insensitively() -> None:
@@ -77,7 +80,7 @@ def test_text_matches_name_id_and_provider_case_insensitively() -> None:
 
 
 def test_field_terms_and_negation() -> None:
-    assert ids("state:live") == ["b2", "u1", "a1"]
+    assert ids("state:live") == ["b2", "a1", "u1"]
     assert ids("health:bad") == ["b2", "k1"]
     assert ids("health:unknown") == ["u1", "c3"]
     assert ids("provider:uiza") == ["u1"]

@@ -244,6 +244,16 @@ class SessionsTable(ScrollView, can_focus=True):
             if event.chain == 2:
                 self.action_select()
 
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # ScrollView compares its parent's size with its own content size, which differ
+        # whenever the detail pane sits beside the list: every layout anywhere on screen (a
+        # toast coming or going) then repainted the scrollbar (~1 KB) and sent a Resize.
+        if size == self.outer_size and self.container_size == size - self.styles.gutter.totals:
+            return False
+        return super()._size_updated(size, virtual_size, container_size, layout)
+
     def on_resize(self, event: events.Resize) -> None:
         self._set_virtual_height(len(self._keys) + 1)
         self._scroll_to_cursor()
