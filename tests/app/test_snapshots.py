@@ -15,8 +15,16 @@ from tui.widgets.sessions_table import SessionsTable
 
 
 def ready(app: Any) -> Any:
+    """Load the providers one after the other: in the order they arrive, the cursor (which
+    follows the top row) shows other sessions first, and the detail pane keeps the height of
+    the tallest, so a race between providers would change the picture."""
+
     async def run_before(pilot: Any) -> None:
-        await wait_for(pilot, lambda: all(s.last_success for s in app.store.statuses()))
+        assert app.refresher.paused  # by frozen_app, so nothing polled yet
+        for name in app.refresher.providers:
+            app.refresher.refresh_now(name)
+            await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
+        app.refresher.resume()
         await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
         await pilot.pause()
 

@@ -92,6 +92,7 @@ class SessionsTable(ScrollView, can_focus=True):
         self._keys: list[SessionKey] = []
         self._index: dict[SessionKey, int] = {}
         self._cursor: SessionKey | None = None
+        self._follow_top = True  # until the operator moves the cursor
         self._marks: dict[SessionKey, tuple[str, float]] = {}  # key -> ("new"|"ended", until)
         self._drawn: dict[int, tuple[object, ...]] = {}  # screen line -> what it showed
         self._strips: dict[tuple[object, ...], Strip] = {}
@@ -123,9 +124,12 @@ class SessionsTable(ScrollView, can_focus=True):
         self._keys = keys
         self._index = {k: i for i, k in enumerate(keys)}
         self._set_virtual_height(len(keys) + 1)
-        if self._cursor not in self._index:
+        if self._follow_top:
+            # Until the operator moves it, the cursor shows the top row: what needs eyes first.
+            self._move_to(0 if keys else None, by_user=False)
+        elif self._cursor not in self._index:
             # The session left the list: stay at the same height rather than jump to the top.
-            self._move_to(min(old_row, len(keys) - 1) if keys else None)
+            self._move_to(min(old_row, len(keys) - 1) if keys else None, by_user=False)
         else:
             # The data moved the cursor's session out of view: bring it back to the middle,
             # not to the edge, or the next refresh (and every next key) would scroll again.
@@ -196,7 +200,9 @@ class SessionsTable(ScrollView, can_focus=True):
 
     # -- cursor -----------------------------------------------------------------------------
 
-    def _move_to(self, row: int | None) -> None:
+    def _move_to(self, row: int | None, *, by_user: bool = True) -> None:
+        if by_user:
+            self._follow_top = False
         key = self._keys[row] if row is not None and 0 <= row < len(self._keys) else None
         if key != self._cursor:
             self._cursor = key
