@@ -6,18 +6,25 @@ straightforward pydantic `BaseModel` list on the same bytes.
 The simulator runs in a separate process (`livetop simulate`), so its JSON encoding neither
 shares the GIL with the client nor counts as the client's CPU. The client's watch window is
 widened to the whole account, so all N sessions are fetched (pages of 1,000, following `Link`).
-Measured in turns, in one process, `gc.collect()` before each:
+Every HTTP row asks for the same URLs (livetop's `limit`, `order` and window `filters`) over a
+connection opened beforehand. Measured in turns, in one process, `gc.collect()` before each:
 
 - livetop, first poll: a new `LivepeerClient.fetch()`: HTTP (the next page is asked for while
-  one is validated), JSON decoding, TypedDict validation in slices, normalizing to `Session`s;
-- livetop, next polls: the same client again; records unchanged since the last poll are
-  recognised and their `Session`s reused (the steady state of a console polling every 2 s);
+  one is validated), cutting pages into records and decoding them, TypedDict validation in
+  slices, normalizing to `Session`s;
+- livetop, next polls: the same client again; records byte-identical to one of the last poll
+  are recognised without decoding and their `Session`s reused, the others decoded and
+  validated (the steady state of a console polling every 2 s);
 - straightforward client: the same pages fetched one after the other with httpx, each
   validated with `TypeAdapter(list[SessionModel]).validate_json` (a `BaseModel` mirroring the
   record);
-- `BaseModel` list alone: only that validation, of the bytes fetched beforehand (no HTTP).
+- `BaseModel` list alone: only that validation, of the bytes fetched beforehand (no HTTP);
+- HTTP alone: the straightforward client's fetching without the validation: the simulator
+  building the pages and httpx reading them, a floor under any client of this server.
 
 Target: livetop at least 2x faster than validating the same bytes with the `BaseModel` list.
+Each row shows both ratios: that validation's time / the row's, the straightforward client's
+time / the row's.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import re
 import statistics
 import subprocess
@@ -106,22 +114,42 @@ def client(base: str, key: str) -> LivepeerClient:
     return LivepeerClient("studio", key, base_url=base, window_s=10 * 365 * 86400.0)
 
 
+def plain_http(base: str, key: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base + "/", headers={"Authorization": f"Bearer {key}"})
+
+
+def first_query() -> dict[str, str | int]:
+    """What livetop asks for first (`LivepeerClient.list_sessions`), its window as `client`'s."""
+    cutoff_ms = int((time.time() - 10 * 365 * 86400.0) * 1000)
+    return {
+        "limit": 1000,
+        "order": "lastSeen-true,createdAt-true",
+        "filters": json.dumps([{"id": "lastSeen", "value": {"gt": cutoff_ms}}]),
+    }
+
+
+async def plain_pages(http: httpx.AsyncClient) -> list[bytes]:
+    """Every page, fetched one after the other: a straightforward client's HTTP."""
+    pages: list[bytes] = []
+    url: httpx.URL | str | None = "session"
+    params: dict[str, str | int] | None = first_query()
+    while url:
+        response = await http.get(url, params=params)
+        response.raise_for_status()
+        pages.append(response.content)
+        url, params = response.links.get("next", {}).get("url"), None
+    return pages
+
+
 async def fetch_pages(base: str, key: str) -> list[bytes]:
     """The raw pages the client would fetch, for the baseline to validate."""
-    pages: list[bytes] = []
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base + "/", headers=headers) as http:
-        url: str | None = "session?limit=1000"
-        while url:
-            response = await http.get(url)
-            response.raise_for_status()
-            pages.append(response.content)
-            url = response.links.get("next", {}).get("url")
-    return pages
+    async with plain_http(base, key) as http:
+        return await plain_pages(http)
 
 
 async def first_poll(base: str, key: str) -> float:
     async with client(base, key) as c:
+        await c._http.get("session", params={"limit": 1})  # connected, like the others
         gc.collect()
         t = time.perf_counter()
         await c.fetch()
@@ -136,16 +164,25 @@ async def next_poll(c: LivepeerClient) -> float:
 
 
 async def straightforward(base: str, key: str) -> float:
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base + "/", headers=headers) as http:
-        await http.get("session?limit=1")  # connected, like the others
+    async with plain_http(base, key) as http:
+        await http.get("session", params={"limit": 1})  # connected, like the others
         gc.collect()
         t = time.perf_counter()
-        url: str | None = "session?limit=1000"
+        url: httpx.URL | str | None = "session"
+        params: dict[str, str | int] | None = first_query()
         while url:
-            response = await http.get(url)
+            response = await http.get(url, params=params)
             SESSIONS.validate_json(response.content)
-            url = response.links.get("next", {}).get("url")
+            url, params = response.links.get("next", {}).get("url"), None
+        return time.perf_counter() - t
+
+
+async def http_only(base: str, key: str) -> float:
+    async with plain_http(base, key) as http:
+        await http.get("session", params={"limit": 1})
+        gc.collect()
+        t = time.perf_counter()
+        await plain_pages(http)
         return time.perf_counter() - t
 
 
@@ -158,7 +195,7 @@ def validate_only(pages: list[bytes]) -> float:
 
 
 async def measure(base: str, key: str, pages: list[bytes], rounds: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"first": [], "next": [], "plain": [], "validate": []}
+    out: dict[str, list[float]] = {k: [] for k in ("first", "next", "plain", "validate", "http")}
     async with client(base, key) as warm:
         await warm.fetch()
         for _ in range(rounds):
@@ -166,6 +203,7 @@ async def measure(base: str, key: str, pages: list[bytes], rounds: int) -> dict[
             out["next"].append(await next_poll(warm))
             out["plain"].append(await straightforward(base, key))
             out["validate"].append(validate_only(pages))
+            out["http"].append(await http_only(base, key))
     return out
 
 
@@ -192,17 +230,23 @@ def main() -> None:
         f"{n} Livepeer sessions, {len(pages)} pages, {size:.1f} MiB; {args.rounds} rounds, "
         "median [min–max]"
     )
-    base_ms = statistics.median(got["validate"])
+    validation = statistics.median(got["validate"])
+    plain = statistics.median(got["plain"])
     rows = (
         ("livetop, first poll (fetch + validate + normalize)", "first"),
         ("livetop, next polls (unchanged records reused)", "next"),
         ("straightforward client (fetch + BaseModel list)", "plain"),
         ("BaseModel list alone (validate only, no HTTP)", "validate"),
+        ("HTTP alone (the same pages, not decoded)", "http"),
     )
+    print(f"  {'':<52}{'':<22}  vs list  vs plain")
     for label, name in rows:
-        ratio = base_ms / statistics.median(got[name])
-        print(f"  {label:<52}{_ms(got[name])}   {ratio:4.2f}x")
-    print("  (ratio: the BaseModel-list validation time / this row's time; target ≥ 2x)")
+        own = statistics.median(got[name])
+        print(f"  {label:<52}{_ms(got[name]):<22}  {validation / own:5.2f}x  {plain / own:5.2f}x")
+    print(
+        "  (vs list: the BaseModel-list validation time / this row's, target ≥ 2x;"
+        " vs plain: the straightforward client's time / this row's)"
+    )
 
 
 if __name__ == "__main__":

@@ -3,15 +3,20 @@ asked for while one is validated, and neither changes what a poll returns or req
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tui.models import SessionState
 from tui.providers import LivepeerClient
 from tui.providers.livepeer import SESSION, normalize_session
+from tui.providers.records import RecordIndex
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -118,16 +123,135 @@ async def test_reading_ahead_asks_for_the_next_page_before_validating_this_one()
         clock=lambda: NOW,
         page_limit=100,
     )
-    validate = lp._normalize_items
+    validate = lp._page_sessions
 
-    async def logged(items: Any, *args: Any, **kwargs: Any) -> Any:
-        out = await validate(items, *args, **kwargs)
-        events.append("validated " + items[0]["id"])
+    async def logged(records: Any) -> Any:
+        out = await validate(records)
+        events.append("validated " + out[0][0].id)
         return out
 
-    lp._normalize_items = logged  # type: ignore[method-assign]
+    lp._page_sessions = logged  # type: ignore[method-assign]
     async with lp:
         result = await lp.list_sessions()
     assert len(result.sessions) == 250
     assert events.index("ask skip200") < events.index("validated s00100")
     assert events.count("ask skip200") == 1 and len(server.requests) == 3
+
+
+async def test_a_malformed_record_is_skipped_and_counted_every_poll() -> None:
+    records = [record(i, NOW_MS - i * 1000) for i in range(250)]
+    records[130]["id"] = 130  # not a string: invalid
+    del records[170]["id"]  # required
+    records[171]["lastSeen"] = "yesterday"  # not a number
+    server = Server(records)
+    async with client(server, [NOW]) as lp:
+        first = await lp.list_sessions()
+        second = await lp.list_sessions()
+    for result in (first, second):
+        assert result.skipped == 3
+        assert len(result.sessions) == 247
+    good = [r["id"] for i, r in enumerate(records) if i not in (130, 170, 171)]
+    assert [s.id for s in first.sessions] == good
+    assert all(a is b for a, b in zip(first.sessions, second.sessions, strict=True))
+
+
+async def test_brackets_and_separators_inside_strings_do_not_confuse_the_cutting() -> None:
+    records = [record(i, NOW_MS - i * 1000) for i in range(30)]
+    records[3]["name"] = 'a},{"id":"forged","lastSeen":1}]'
+    records[4]["issues"] = ["[[[", "]},{"]
+    records[5]["profiles"] = [{"name": "},{"}, {"name": "]"}, {"name": "["}]
+    server = Server(records)
+    async with client(server, [NOW]) as lp:
+        first = await lp.list_sessions()
+        second = await lp.list_sessions()
+    assert [s.id for s in first.sessions] == [r["id"] for r in records]
+    assert first.sessions[3].name == 'a},{"id":"forged","lastSeen":1}]'
+    assert first.sessions[4].issues == ("[[[", "]},{")
+    assert [p.name for p in first.sessions[5].profiles] == ["},{", "]", "["]
+    assert all(a is b for a, b in zip(first.sessions, second.sessions, strict=True))
+
+
+async def test_a_server_that_pretty_prints_gets_the_same_sessions() -> None:
+    # Not compact JSON: the page cannot be cut into records' bytes, and is decoded whole.
+    records = [record(i, NOW_MS - i * 1000) for i in range(150)]
+    records[7]["id"] = None
+    compact = Server(records)
+
+    def pretty(request: httpx.Request) -> httpx.Response:
+        response = compact(request)
+        body = json.dumps(json.loads(response.content), indent=2).encode()
+        return httpx.Response(
+            200,
+            content=body,
+            headers={"Link": response.headers["Link"]} if "Link" in response.headers else {},
+        )
+
+    async with client(compact, [NOW]) as lp:
+        expected = await lp.list_sessions()
+    lp = LivepeerClient(
+        "studio",
+        "lp-secret-key",
+        base_url=BASE,
+        transport=httpx.MockTransport(pretty),
+        clock=lambda: NOW,
+        page_limit=100,
+    )
+    async with lp:
+        for _ in range(2):
+            result = await lp.list_sessions()
+            assert result.sessions == expected.sessions
+            assert result.skipped == expected.skipped == 1
+
+
+tricky = st.text(alphabet=st.sampled_from('ab}{[],:" \\é'), max_size=8)
+anything = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(-1e6, 1e6) | tricky,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(tricky, inner, max_size=3),
+    max_leaves=8,
+)
+seen_ms = st.integers(NOW_MS - 7_200_000, NOW_MS) | anything
+livepeer_records = st.lists(
+    st.fixed_dictionaries(
+        {"id": tricky | anything, "lastSeen": seen_ms},
+        optional={
+            "name": tricky | anything,
+            "isHealthy": st.booleans() | anything,
+            "ingestRate": st.floats(0, 1e7) | anything,
+            "issues": st.lists(tricky, max_size=2) | anything,
+            "profiles": st.lists(st.dictionaries(tricky, anything, max_size=3), max_size=3),
+        },
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=livepeer_records, new=livepeer_records, keep=st.lists(st.booleans(), max_size=6))
+def test_reused_records_give_what_decoding_everything_would(
+    before: list[dict[str, Any]], new: list[dict[str, Any]], keep: list[bool]
+) -> None:
+    # The second poll repeats some records of the first unchanged, and brings new ones.
+    second = [r for r, k in zip(before, keep, strict=False) if k] + new
+
+    async def polls(indent: int | None, forget: bool) -> list[tuple[Any, int]]:
+        page = before
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            separators = (",", ":") if indent is None else None
+            body = json.dumps(page, indent=indent, separators=separators).encode()
+            return httpx.Response(200, content=body)
+
+        out = []
+        transport = httpx.MockTransport(handler)
+        lp = LivepeerClient("studio", "k", base_url=BASE, transport=transport, clock=lambda: NOW)
+        async with lp:
+            for page in (before, second):  # noqa: B007 - the handler reads it
+                if forget:
+                    lp._records = RecordIndex()  # nothing recognised: everything decoded
+                result = await lp.list_sessions()
+                out.append((result.sessions, result.skipped))
+        return out
+
+    reusing = asyncio.run(polls(None, forget=False))
+    assert reusing == asyncio.run(polls(None, forget=True))
+    assert reusing == asyncio.run(polls(2, forget=False))  # pretty-printed: decoded whole

@@ -35,7 +35,7 @@ from tui.providers.errors import (
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Validate list items in slices so a 10k-session page never stalls the UI's event loop.
-_SLICE = 250
+SLICE = 250
 # Provider text in error messages is untrusted and unbounded: keep one readable line.
 _MAX_MESSAGE = 300
 
@@ -209,6 +209,17 @@ class BaseClient:
         *,
         endpoint: str,
     ) -> tuple[Any, httpx.Response]:
+        response = await self._get_response(url, params, endpoint=endpoint)
+        return self._decode(response, endpoint), response
+
+    async def _get_response(
+        self,
+        url: str | httpx.URL,
+        params: Mapping[str, str | int] | None,
+        *,
+        endpoint: str,
+    ) -> httpx.Response:
+        """GET `url` and return the successful response, body not decoded, or raise."""
         try:
             response = await self._http.get(url, params=params)
         except httpx.TimeoutException as exc:
@@ -225,7 +236,7 @@ class BaseClient:
             ) from None
         if not response.is_success:
             raise self._status_error(response, endpoint)
-        return self._decode(response, endpoint), response
+        return response
 
     def _decode(self, response: httpx.Response, endpoint: str) -> Any:
         try:
@@ -301,29 +312,21 @@ class BaseClient:
         adapter: TypeAdapter[T],
         normalize: Callable[[T], Session],
         endpoint: str,
-        reuse: Callable[[Any], Session | None] | None = None,
     ) -> tuple[list[Session], int]:
-        """Validate and normalize a list, skipping (and counting) malformed items.
-
-        `reuse(item)` may return the `Session` an identical item became last time, skipping
-        validation and normalizing (most of a big account does not change between polls).
-        """
+        """Validate and normalize a list, skipping (and counting) malformed items."""
         if not isinstance(items, list):
             raise ProviderInvalidPayload(
                 self.name, endpoint, f"expected a list, got {type(items).__name__}"
             )
         sessions: list[Session] = []
         skipped = 0
-        for start in range(0, len(items), _SLICE):
-            for item in items[start : start + _SLICE]:
-                if reuse is not None and (same := reuse(item)) is not None:
-                    sessions.append(same)
-                    continue
+        for start in range(0, len(items), SLICE):
+            for item in items[start : start + SLICE]:
                 try:
                     sessions.append(normalize(adapter.validate_python(item)))
                 except (ValidationError, ValueError, TypeError, OverflowError):
                     skipped += 1
-            if start + _SLICE < len(items):
+            if start + SLICE < len(items):
                 await asyncio.sleep(0)
         return sessions, skipped
 

@@ -82,6 +82,8 @@ class LivepeerWorld:
         self._times: list[dict[int, tuple[float, float, bool]]] = [{} for _ in range(n_streams)]
         self._plans: dict[int, Plan] = {}
         self._final: dict[int, tuple[float, bytes]] = {}  # (settled at, JSON): final records
+        # Unsettled records' JSON by the moment it was made for (see `_moment`).
+        self._recent: dict[int, tuple[tuple[float, bool, bool], bytes]] = {}
         self._done: list[tuple[tuple[int, int, int], ...]] = [()] * n_streams
         self._entries_at: tuple[float, list[tuple[int, int, int]]] | None = None
         self._listings: dict[tuple[float, Order, Filters], list[int]] = {}
@@ -186,19 +188,38 @@ class LivepeerWorld:
             "mp4Url": f"{_RECORDINGS}/{sid}/source.mp4",
         }
 
+    def _moment(self, index: int, t: float) -> tuple[float, bool, bool]:
+        """How `session(index, t)` depends on t: through the report time, whether the session
+        has ended, and whether its recording's processing delay has passed."""
+        start, end, _ = self._slot(index >> 32, index & 0xFFFFFFFF)
+        ended = t >= end
+        report = end if ended else start + ((t - start) // TICK_S) * TICK_S
+        return report, ended, t >= end + self.plan(index).ready_delay
+
     def session_json(self, index: int, t: float) -> bytes | None:
-        """`session()` as JSON; once a session can no longer change, encoded only once."""
+        """`session()` as JSON; encoded once per report (live sessions report every 10 s),
+        and once for good when a session can no longer change."""
         cached = self._final.get(index)
         if cached is not None and t >= cached[0]:
             return cached[1]
+        j, k = index >> 32, index & 0xFFFFFFFF
+        if j >= len(self._tables) or k > self._newest(j, t):
+            return None
+        moment = self._moment(index, t)
+        recent = self._recent.get(index)
+        if recent is not None and recent[0] == moment:
+            return recent[1]
         record = self.session(index, t)
         if record is None:
             return None
         blob = _dumps(record)
-        _, end, _ = self._slot(index >> 32, index & 0xFFFFFFFF)
-        settled = end + self.plan(index).ready_delay if self.stream(index >> 32).record else end
+        _, end, _ = self._slot(j, k)
+        settled = end + self.plan(index).ready_delay if self.stream(j).record else end
         if t >= settled:
             self._final[index] = (settled, blob)
+            self._recent.pop(index, None)
+        else:
+            self._recent[index] = (moment, blob)
         return blob
 
     def page_json(self, indices: Sequence[int], t: float) -> bytes:
