@@ -12,12 +12,16 @@ run every 50,000 allocations instead of 700: a page of JSON is then usually free
 runs, so it is never promoted, and the short-lived cycles Textual makes (~5,000 a second) die
 young instead of piling up for a full collection. Every few minutes, at a moment when nobody
 is typing, the console unfreezes, collects everything (so cycles that died frozen are
-reclaimed) and freezes again. No Textual here: the app calls `start`, `loaded`, `typed`,
+reclaimed), freezes again, and hands the C heap's free pages back to the system (glibc keeps
+them otherwise: polls of 1 MB pages left the heap fragmented and RSS creeping up by a MB a
+second while every record changed). No Textual here: the app calls `start`, `loaded`, `typed`,
 `tick` and `stop`.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import time
 from collections.abc import Callable
@@ -36,6 +40,20 @@ def tune() -> tuple[int, ...]:
     return saved
 
 
+def malloc_trim() -> bool:
+    """Return the C heap's free memory to the system (glibc's `malloc_trim`); False where
+    there is no such call (another C library)."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
 class Collector:
     """Schedules full collections for quiet moments; see the module docstring."""
 
@@ -45,8 +63,10 @@ class Collector:
         every: float = MAINTENANCE_EVERY,
         quiet: float = QUIET,
         clock: Callable[[], float] = time.monotonic,
+        trim: Callable[[], object] = malloc_trim,
     ) -> None:
         self._every = every
+        self._trim = trim
         self._quiet = quiet
         self._clock = clock
         self._due: float | None = None  # when the next full collection may run
@@ -82,5 +102,6 @@ class Collector:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+        self._trim()
         self._due = self._clock() + self._every
         return True
