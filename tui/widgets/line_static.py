@@ -65,11 +65,14 @@ class LineStatic(Widget):
         if self._width != width:  # drawn at another width (or not by us): render it again
             old = self._render_at(width, height)
         self._set(content)
-        if len(Visual.to_strips(self, self.visual, width, None, self.visual_style)) > height:
+        new = Visual.to_strips(self, self.visual, width, None, self.visual_style)
+        if len(new) > height:
             self._lines, self._width = [], 0
             self.refresh(layout=True)  # taller: lay out (the padding below keeps it from shrinking)
             return
-        new = self._render_at(width, height)
+        # Below the content Textual draws blank lines; any one blank strip stands for them, as
+        # both sides of the comparison are made the same way.
+        new += [Strip.blank(width)] * (height - len(new))
         self._lines, self._width = new, width
         if len(old) != len(new):
             self.refresh()
@@ -84,4 +87,5 @@ class LineStatic(Widget):
         self._visual = visualize(self, content, markup=False)
 
     def _render_at(self, width: int, height: int) -> list[Strip]:
-        return Visual.to_strips(self, self.visual, width, height, self.visual_style)
+        strips = Visual.to_strips(self, self.visual, width, None, self.visual_style)
+        return strips[:height] + [Strip.blank(width)] * (height - len(strips))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from math import inf
 
 from rich.cells import cell_len, set_cell_size
 
@@ -63,6 +64,37 @@ COLUMNS: tuple[Column, ...] = (
     Column("SEEN", 6, 4, _seen, right=True),
     Column("REC", 7, 7, lambda s, now: s.recording or "—"),
 )
+
+
+def stable_for(s: Session, now: datetime) -> float:
+    """Seconds for which the clock alone leaves this session's cells as they are at `now`
+    (ON AIR and SEEN age): a row's text is computed again only then, or when its data
+    changes, not on every tick."""
+    wait = inf
+    if s.is_live and s.started_at:
+        wait = _duration_wait((now - s.started_at).total_seconds())
+    if s.last_seen is not None:
+        seen = (now - s.last_seen).total_seconds()
+        if seen < 10:  # "now"
+            wait = min(wait, 10 - seen)
+        elif seen < 60:  # in steps of 5 s
+            wait = min(wait, 5 - seen % 5)
+        else:
+            wait = min(wait, _duration_wait(seen))
+    return wait
+
+
+def _duration_wait(elapsed: float) -> float:
+    """Seconds until `fmt.duration(elapsed)` can show something else."""
+    if elapsed < 0:
+        return -elapsed  # "0s" until then
+    if elapsed < 60:
+        return 1 - elapsed % 1
+    if elapsed < 86400:
+        return 60 - elapsed % 60
+    return 3600 - elapsed % 3600
+
+
 NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
 GUTTER = 2  # a status mark that reads without colour: ! unhealthy, + new, - ended, ~ stale
 

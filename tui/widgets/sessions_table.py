@@ -23,7 +23,15 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tui.models import Session, SessionKey
-from tui.widgets.session_columns import COLUMNS, GUTTER, NAME_MIN, Column, cell, fit_columns
+from tui.widgets.session_columns import (
+    COLUMNS,
+    GUTTER,
+    NAME_MIN,
+    Column,
+    cell,
+    fit_columns,
+    stable_for,
+)
 from tui.widgets.strip_diff import changed_span
 
 __all__ = ["COLUMNS", "GUTTER", "NAME_MIN", "Column", "SessionsTable", "fit_columns"]
@@ -96,9 +104,9 @@ class SessionsTable(ScrollView, can_focus=True):
         self._marks: dict[SessionKey, tuple[str, float]] = {}  # key -> ("new"|"ended", until)
         self._drawn: dict[int, tuple[object, ...]] = {}  # screen line -> what it showed
         self._strips: dict[tuple[object, ...], Strip] = {}
-        # key -> (session, second, width, cells): a row's text is computed once per session
-        # object per second (its ages tick in seconds), however often it is asked for.
-        self._cells: dict[SessionKey, tuple[Session, int, int, tuple[str, ...]]] = {}
+        # key -> (session, valid until, width, cells): a row's text is computed again only
+        # when its session object changes or its ages would read differently (`stable_for`).
+        self._cells: dict[SessionKey, tuple[Session, float, int, tuple[str, ...]]] = {}
 
     # -- data -------------------------------------------------------------------------------
 
@@ -287,13 +295,19 @@ class SessionsTable(ScrollView, can_focus=True):
         session = self._lookup(key)
         if session is None:
             return ("blank", width)
-        second = int(now.timestamp())
+        moment = now.timestamp()
         cached = self._cells.get(key)
-        if cached is not None and cached[0] is session and cached[1:3] == (second, width):
+        if (
+            cached is not None
+            and cached[0] is session
+            and cached[2] == width
+            and moment < cached[1]
+        ):
             cells = cached[3]
         else:
             cells = tuple(col.render(session, now) for col, _ in fit_columns(width))
-            self._cells[key] = (session, second, width, cells)
+            until = moment + stable_for(session, now) - 1e-6  # float error: never late
+            self._cells[key] = (session, until, width, cells)
         mark = self._marks.get(key, ("", 0.0))[0]
         return ("row", width, cells, self._row_style(session, mark), key == self._cursor)
 

@@ -42,11 +42,29 @@ def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
 
 
 def _plain(old: Strip, new: Strip) -> bool:
-    """The common case: one ASCII segment each, of equal length (one column per character)."""
+    """The common case: one segment each, of equal length, one column per character."""
     if len(old) != 1 or len(new) != 1:
         return False
     (a, _, control_a), (b, _, control_b) = old._segments[0], new._segments[0]
-    return not (control_a or control_b) and a.isascii() and b.isascii() and len(a) == len(b)
+    return not (control_a or control_b) and len(a) == len(b) and _narrow(a) and _narrow(b)
+
+
+# Characters known to take exactly one column ("—", "…", "█" as well as ASCII); bounded, as
+# provider text can bring any character.
+_NARROW: set[str] = set(map(chr, range(0x20, 0x7F)))
+_NARROW_MAX = 4096
+
+
+def _narrow(text: str) -> bool:
+    if text.isascii():
+        return text.isprintable()
+    chars = set(text)
+    for char in chars - _NARROW:
+        if cell_len(char) != 1 or not char.isprintable():
+            return False
+        if len(_NARROW) < _NARROW_MAX:
+            _NARROW.add(char)
+    return True
 
 
 def _plain_span(old: Strip, new: Strip) -> tuple[int, int] | None:

@@ -1,0 +1,62 @@
+"""A row's text is recomputed only when the clock could change it: `stable_for` never
+promises longer than the cells really stay the same."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.models import ProviderKind, Session, SessionState
+from tui.widgets.session_columns import COLUMNS, stable_for
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ages = st.one_of(
+    st.none(),
+    st.floats(-30, 120),  # where the text changes every second or every 5 s
+    st.floats(-30, 3 * 86400),
+)
+
+
+def session(state: SessionState, started: float | None, seen: float | None) -> Session:
+    return Session(
+        "studio",
+        ProviderKind.LIVEPEER,
+        "a",
+        "a",
+        state,
+        started_at=None if started is None else NOW - timedelta(seconds=started),
+        last_seen=None if seen is None else NOW - timedelta(seconds=seen),
+        duration_s=42.0,
+    )
+
+
+def cells(s: Session, now: datetime) -> list[str]:
+    return [c.render(s, now) for c in COLUMNS]
+
+
+@given(
+    st.sampled_from([SessionState.LIVE, SessionState.ENDED]),
+    ages,
+    ages,
+    st.floats(0, 1, exclude_max=True),
+)
+def test_cells_stay_the_same_for_as_long_as_promised(
+    state: SessionState, started: float | None, seen: float | None, share: float
+) -> None:
+    s = session(state, started, seen)
+    wait = stable_for(s, NOW)
+    assert wait > 0
+    if wait == float("inf"):
+        wait = 10 * 86400.0
+    # datetimes hold microseconds: a moment within one of the promise rounds onto its end
+    later = NOW + timedelta(seconds=max(0.0, wait * share - 1e-6))
+    assert cells(s, later) == cells(s, NOW)
+
+
+def test_a_long_running_session_is_recomputed_once_a_minute_not_every_second() -> None:
+    s = session(SessionState.LIVE, started=3600 + 30.5, seen=120.5)
+    assert stable_for(s, NOW) == 29.5
+    assert stable_for(session(SessionState.LIVE, 5.25, 3.0), NOW) == 0.75  # "5s" ticks
+    assert stable_for(session(SessionState.ENDED, None, None), NOW) == float("inf")
