@@ -3,6 +3,7 @@ promises longer than the cells really stay the same."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -60,3 +61,11 @@ def test_a_long_running_session_is_recomputed_once_a_minute_not_every_second() -
     assert stable_for(s, NOW) == 29.5
     assert stable_for(session(SessionState.LIVE, 5.25, 3.0), NOW) == 0.75  # "5s" ticks
     assert stable_for(session(SessionState.ENDED, None, None), NOW) == float("inf")
+
+
+def test_a_session_off_air_shows_no_rate() -> None:
+    rates = [c for c in COLUMNS if c.label in ("INGEST", "OUTGOING")]
+    live = replace(session(SessionState.LIVE, 60, 1), ingest_bps=2.1e6, outgoing_bps=4e6)
+    ended = replace(live, state=SessionState.ENDED)
+    assert [c.render(live, NOW) for c in rates] == ["2.1 Mb/s", "4.0 Mb/s"]
+    assert [c.render(ended, NOW) for c in rates] == ["—", "—"]

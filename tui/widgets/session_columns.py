@@ -39,6 +39,12 @@ def _health(s: Session, now: datetime) -> str:
     return {True: "ok", False: "BAD", None: "—"}[s.healthy]
 
 
+def _rate(s: Session, bps: float | None) -> str:
+    # A session that is not on air sends nothing: its last reported rate, in a column read
+    # at a glance, would pass for a live one (the detail pane keeps the last figures).
+    return fmt.bitrate(bps) if s.is_live else fmt.DASH
+
+
 def _seen(s: Session, now: datetime) -> str:
     # Under a minute in steps of 5 s, "now" under 10 s (a healthy stream reports every few
     # seconds): an age that ticks every second repaints the busiest rows every second. The
@@ -59,8 +65,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("STATE", 9, 0, lambda s, now: s.state.value),
     Column("HEALTH", 6, 1, _health),
     Column("ON AIR", 7, 3, _on_air, right=True),
-    Column("INGEST", 10, 2, lambda s, now: fmt.bitrate(s.ingest_bps), right=True),
-    Column("OUTGOING", 10, 6, lambda s, now: fmt.bitrate(s.outgoing_bps), right=True),
+    Column("INGEST", 10, 2, lambda s, now: _rate(s, s.ingest_bps), right=True),
+    Column("OUTGOING", 10, 6, lambda s, now: _rate(s, s.outgoing_bps), right=True),
     Column("SEEN", 6, 4, _seen, right=True),
     Column("REC", 7, 7, lambda s, now: s.recording or "—"),
 )
