@@ -18,6 +18,7 @@ Exit status 0 when all three hold, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import codecs
 import fcntl
 import itertools
 import json
@@ -52,8 +53,9 @@ CYCLE: tuple[tuple[str, dict[str, Any]], ...] = (
     ("all drift", {"all": {"drift": True}}),
 )
 KEYS = (b"j", b"j", b"k", b"e", b"e", b"t", b"G", b"g")
-_CSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
-_COUNT = re.compile(rb"studio\s+(?:OK|FAILING|PARTIAL|PENDING)[^\n]*?(\d+) sessions")
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b.|[\r\n]")
+_MOVE = re.compile(r"\x1b\[(\d*);?(\d*)H")
+_COUNT = re.compile(r"studio\s+(?:OK|FAILING|PARTIAL|PENDING)\b.*?(\d+) sessions")
 
 
 @dataclass
@@ -141,7 +143,44 @@ def start_console(args: argparse.Namespace, config: Path, logs: Path) -> tuple[i
     return pid, fd
 
 
-def drain(fd: int, seconds: float, tail: bytearray) -> bool:
+class Screen:
+    """What the terminal shows, enough to read a line back: the console sends only the cells
+    that changed, at cursor positions (`CSI row;col H`), so lines must be rebuilt in place."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self.cols, self.rows = cols, rows
+        self.cells = [[" "] * cols for _ in range(rows)]
+        self.row = self.col = 0
+        self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+
+    def feed(self, data: bytes) -> None:
+        text = self._decode(data)
+        pos = 0
+        for found in _CONTROL.finditer(text):
+            self._put(text[pos : found.start()])
+            pos = found.end()
+            move = _MOVE.fullmatch(found.group())
+            if move:
+                self.row = min(self.rows - 1, max(0, int(move.group(1) or 1) - 1))
+                self.col = min(self.cols - 1, max(0, int(move.group(2) or 1) - 1))
+            elif found.group() == "\r":
+                self.col = 0
+            elif found.group() == "\n":
+                self.row = min(self.rows - 1, self.row + 1)
+        self._put(text[pos:])
+
+    def _put(self, text: str) -> None:
+        line = self.cells[self.row]
+        for char in text:
+            if self.col < self.cols:
+                line[self.col] = char
+                self.col += 1
+
+    def line(self, row: int) -> str:
+        return "".join(self.cells[row])
+
+
+def drain(fd: int, seconds: float, screen: Screen) -> bool:
     """Read the console's output for `seconds` (it must never block on a full pty); False
     once the terminal is gone."""
     end = time.monotonic() + seconds
@@ -153,15 +192,17 @@ def drain(fd: int, seconds: float, tail: bytearray) -> bool:
                 return False
             if not chunk:
                 return False
-            tail.extend(chunk)
-            del tail[: max(0, len(tail) - (1 << 18))]
+            screen.feed(chunk)
     return True
 
 
-def session_count(tail: bytearray) -> int | None:
-    """The studio line's session count, from the newest frame that drew it."""
-    found = _COUNT.findall(_CSI.sub(b"", bytes(tail)))
-    return int(found[-1]) if found else None
+def session_count(screen: Screen) -> int | None:
+    """The studio line's session count, as the screen shows it now."""
+    for row in range(screen.rows):
+        found = _COUNT.search(screen.line(row))
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def slope_per_10min(samples: list[Sample]) -> float:
@@ -277,11 +318,11 @@ def main() -> int:
     config.chmod(0o600)  # it holds the simulator's (non-secret) keys literally
     pid, fd = start_console(args, config, workdir / "logs")
     samples: list[Sample] = []
-    tail = bytearray()
+    screen = Screen(120, 40)
     alive = True
     start = time.monotonic()
     try:
-        drain(fd, 3.0, tail)
+        drain(fd, 3.0, screen)
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
         fault_index, key_index = -1, 0
         print(f"console pid {pid}, simulator pid {sim.pid}, logs in {workdir / 'logs'}")
@@ -290,7 +331,7 @@ def main() -> int:
             if wanted != fault_index:
                 fault_index = wanted
                 set_faults(control, CYCLE[wanted][1])
-            alive = drain(fd, args.sample, tail)
+            alive = drain(fd, args.sample, screen)
             if not alive or os.waitpid(pid, os.WNOHANG)[0]:
                 alive = False
                 break
@@ -302,7 +343,7 @@ def main() -> int:
                 rss_mb=rss_mb(pid),
                 cpu_pct=100.0 * (cpu1 - cpu0) / (t1 - t0),
                 fault=CYCLE[fault_index][0],
-                sessions=session_count(tail),
+                sessions=session_count(screen),
             )
             cpu0, t0 = cpu1, t1
             samples.append(sample)
