@@ -18,7 +18,7 @@ def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
     """The cells `[start, end)` where `new` looks different from `old`; None if it does not.
 
     The span covers whole characters (never half of a double-width one). If the lengths
-    differ, it runs to the end of the longer one.
+    differ, it runs to the end of the longer one: everything after the change has moved.
     """
     if _plain(old, new):
         return _plain_span(old, new)
@@ -29,16 +29,16 @@ def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
     if i == len(a) == len(b):
         return None
     start = a[i][0] if i < len(a) else (b[i][0] if i < len(b) else old.cell_length)
+    if old.cell_length != new.cell_length:
+        return start, max(old.cell_length, new.cell_length)
     ra, rb = _cells(old, from_end=True), _cells(new, from_end=True)
     k = 0
     while k < min(len(a), len(b)) - i and ra[-1 - k] == rb[-1 - k]:
         k += 1
     if k == 0:
         return start, max(old.cell_length, new.cell_length)
-    # Where the equal tail starts, on either line.
-    end_old = old.cell_length - ra[-k][0]
-    end_new = new.cell_length - rb[-k][0]
-    return start, max(end_old, end_new, start + 1)
+    # Where the equal tail starts (the lines are of one length, so at one place on both).
+    return start, max(old.cell_length - ra[-k][0], new.cell_length - rb[-k][0], start + 1)
 
 
 def _plain(old: Strip, new: Strip) -> bool:
@@ -83,10 +83,7 @@ def _plain_span(old: Strip, new: Strip) -> tuple[int, int] | None:
 
 
 def _cells(strip: Strip, *, from_end: bool) -> list[Cell]:
-    """Every character with its left side's distance from the left (or the right) edge.
-
-    From the right, equal tails of lines of different lengths compare equal.
-    """
+    """Every character with its left side's distance from the left (or the right) edge."""
     out: list[Cell] = []
     pos = 0
     for text, style, control in strip:

@@ -1,0 +1,169 @@
+"""What reaches the terminal, replayed: every update the console sends (only the changed
+cells, at cursor positions) is applied to a model of the terminal's screen, which must then
+show exactly what a full repaint would. Partial updates that drop or misplace a cell would
+leave the operator reading numbers that are not there."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import replace
+from typing import Any
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual.app import App, ComposeResult
+
+from tui import partial_update
+from tui.models import ProviderKind, Session, SessionKey, SessionState
+from tui.widgets.line_static import LineStatic
+from tui.widgets.sessions_table import SessionsTable
+
+LIVE = SessionState.LIVE
+
+COLS, ROWS = 60, 8
+PLAIN = Console(color_system=None, force_terminal=True, width=COLS)
+_CONTROL = re.compile(r"\x1b\[(\d*);?(\d*)H|\x1b\[[0-9;?]*[ -/]*[@-~]|[\r\n]")
+WORDS = ["12 ms", "183 ms", "1006 ms", "中文", "live", "ended", "—", "· every 2s ·", "", "x" * 30]
+
+
+class Terminal:
+    """Cells and a cursor: enough of a terminal to replay Textual's output."""
+
+    def __init__(self) -> None:
+        self.cells = [[" "] * COLS for _ in range(ROWS)]
+        self.row = self.col = 0
+
+    def feed(self, data: str) -> None:
+        pos = 0
+        for found in _CONTROL.finditer(data):
+            self._put(data[pos : found.start()])
+            pos = found.end()
+            if found.group().endswith("H"):
+                self.row, self.col = int(found.group(1)) - 1, int(found.group(2)) - 1
+            elif found.group() == "\r":
+                self.col = 0
+        self._put(data[pos:])
+
+    def _put(self, text: str) -> None:
+        for char in text:
+            width = cell_len(char)
+            self.cells[self.row][self.col : self.col + width] = [char] + [""] * (width - 1)
+            self.col += width
+
+    def lines(self) -> list[list[str]]:
+        return self.cells
+
+
+def cells(text: str) -> list[str]:
+    """A line as the terminal holds it: a wide character, then an empty cell."""
+    out: list[str] = []
+    for char in text:
+        out += [char] + [""] * (cell_len(char) - 1)
+    return out + [" "] * (COLS - len(out))
+
+
+class Lines(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LineStatic(id="pane")
+
+
+Words = list[tuple[str, str]]
+
+
+def mutate(lines: list[Words], rng: random.Random) -> None:
+    """Change one word of one line (a latency, a state): the rest of the line stays, moved."""
+    line = rng.choice(lines)
+    word = (rng.choice(WORDS), rng.choice(["", "bold", "dim"]))
+    where = rng.randint(0, len(line))
+    if line and rng.random() < 0.6:
+        line[min(where, len(line) - 1)] = word
+    elif line and rng.random() < 0.5:
+        del line[min(where, len(line) - 1)]
+    else:
+        line.insert(where, word)
+
+
+def render(lines: list[Words]) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for n, line in enumerate(lines):
+        for word, style in line:
+            text.append(word + " ", style)
+        if n + 1 < len(lines):
+            text.append("\n")
+    return text
+
+
+async def test_the_screen_shows_what_a_full_repaint_would() -> None:
+    assert partial_update.install()
+    app, terminal, sent = Lines(), Terminal(), []
+    rng = random.Random(7)
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        display = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, ChopsUpdate | LayoutUpdate):
+                sent.append(renderable)
+            display(screen, renderable)
+
+        app._display = record  # type: ignore[method-assign]
+        pane = app.query_one(LineStatic)
+        lines: list[Words] = [[("studio", "bold"), ("OK", ""), ("12 ms", "dim")] for _ in range(5)]
+        for _ in range(150):
+            mutate(lines, rng)
+            pane.update(render(lines))
+            await pilot.pause()
+            for update in sent:
+                terminal.feed(update.render_segments(PLAIN))
+            sent.clear()
+            truth = [cells(strip.text) for strip in app.screen._compositor.render_strips()]
+            assert terminal.lines() == truth
+
+
+class Table(App[None]):
+    def __init__(self, sessions: dict[SessionKey, Session]) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    def compose(self) -> ComposeResult:
+        yield SessionsTable(self.sessions.get)
+
+
+async def test_the_table_shows_what_a_full_repaint_would() -> None:
+    assert partial_update.install()
+    rng = random.Random(11)
+    sessions: dict[SessionKey, Session] = {}
+    for n in range(12):
+        key = SessionKey("studio", f"s{n}")
+        sessions[key] = Session("studio", ProviderKind.LIVEPEER, key.id, f"Stage {n} 中", LIVE)
+    app, terminal, sent = Table(sessions), Terminal(), []
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        display = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, ChopsUpdate | LayoutUpdate):
+                sent.append(renderable)
+            display(screen, renderable)
+
+        app._display = record  # type: ignore[method-assign]
+        table = app.query_one(SessionsTable)
+        table.focus()
+        keys = list(sessions)
+        for _ in range(120):
+            key = rng.choice(keys)
+            rate = rng.choice([None, 9e5, 2.1e6, 12.5e6, 1.3e9])
+            state = rng.choice([LIVE, LIVE, SessionState.ENDED])
+            sessions[key] = replace(sessions[key], ingest_bps=rate, state=state)
+            if rng.random() < 0.2:
+                rng.shuffle(keys)
+            table.set_rows(list(keys))
+            if rng.random() < 0.3:
+                await pilot.press(rng.choice(["j", "k", "pagedown", "g"]))
+            await pilot.pause()
+            for update in sent:
+                terminal.feed(update.render_segments(PLAIN))
+            sent.clear()
+            truth = [cells(strip.text) for strip in app.screen._compositor.render_strips()]
+            assert terminal.lines() == truth
