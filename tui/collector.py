@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import time
 from collections.abc import Callable
@@ -40,14 +41,21 @@ def tune() -> tuple[int, ...]:
     return saved
 
 
+@functools.cache
+def _libc_trim() -> Callable[[int], int] | None:
+    # Looked up once: `find_library` runs ldconfig in a child process.
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], int] | None = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    return trim
+
+
 def malloc_trim() -> bool:
     """Return the C heap's free memory to the system (glibc's `malloc_trim`); False where
     there is no such call (another C library)."""
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        trim = None
+    trim = _libc_trim()
     if trim is None:
         return False
     trim(0)

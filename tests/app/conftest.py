@@ -19,16 +19,6 @@ from tui.sim import SimConfig, start_in_thread
 FROZEN = 1_795_348_800.0  # 2026-11-22 12:00:00 UTC
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The header shows local time: pin it so screens do not depend on the machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.delenv("TZ")
-    time.tzset()
-
-
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Any]:
     with start_in_thread(SimConfig(seed=7, sessions=60)) as running:

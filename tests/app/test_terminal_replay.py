@@ -35,6 +35,7 @@ class Terminal:
     def __init__(self) -> None:
         self.cells = [[" "] * COLS for _ in range(ROWS)]
         self.row = self.col = 0
+        self.sent: list[ChopsUpdate | LayoutUpdate] = []
 
     def feed(self, data: str) -> None:
         pos = 0
@@ -53,8 +54,27 @@ class Terminal:
             self.cells[self.row][self.col : self.col + width] = [char] + [""] * (width - 1)
             self.col += width
 
-    def lines(self) -> list[list[str]]:
-        return self.cells
+    @classmethod
+    def watching(cls, app: App[None]) -> Terminal:
+        """A terminal that receives every update `app` sends (it runs headless)."""
+        terminal = cls()
+        display = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, ChopsUpdate | LayoutUpdate):
+                terminal.sent.append(renderable)
+            display(screen, renderable)
+
+        app._display = record  # type: ignore[method-assign]
+        return terminal
+
+    def assert_shows(self, app: App[None]) -> None:
+        """Apply what was sent since last time; the screen must be what a full repaint draws."""
+        for update in self.sent:
+            self.feed(update.render_segments(PLAIN))
+        self.sent.clear()
+        truth = [cells(strip.text) for strip in app.screen._compositor.render_strips()]
+        assert self.cells == truth
 
 
 def cells(text: str) -> list[str]:
@@ -98,28 +118,17 @@ def render(lines: list[Words]) -> Text:
 
 async def test_the_screen_shows_what_a_full_repaint_would() -> None:
     assert partial_update.install()
-    app, terminal, sent = Lines(), Terminal(), []
+    app = Lines()
     rng = random.Random(7)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
-        display = app._display
-
-        def record(screen: Any, renderable: Any) -> None:
-            if isinstance(renderable, ChopsUpdate | LayoutUpdate):
-                sent.append(renderable)
-            display(screen, renderable)
-
-        app._display = record  # type: ignore[method-assign]
+        terminal = Terminal.watching(app)
         pane = app.query_one(LineStatic)
         lines: list[Words] = [[("studio", "bold"), ("OK", ""), ("12 ms", "dim")] for _ in range(5)]
         for _ in range(150):
             mutate(lines, rng)
             pane.update(render(lines))
             await pilot.pause()
-            for update in sent:
-                terminal.feed(update.render_segments(PLAIN))
-            sent.clear()
-            truth = [cells(strip.text) for strip in app.screen._compositor.render_strips()]
-            assert terminal.lines() == truth
+            terminal.assert_shows(app)
 
 
 class Table(App[None]):
@@ -138,16 +147,9 @@ async def test_the_table_shows_what_a_full_repaint_would() -> None:
     for n in range(12):
         key = SessionKey("studio", f"s{n}")
         sessions[key] = Session("studio", ProviderKind.LIVEPEER, key.id, f"Stage {n} 中", LIVE)
-    app, terminal, sent = Table(sessions), Terminal(), []
+    app = Table(sessions)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
-        display = app._display
-
-        def record(screen: Any, renderable: Any) -> None:
-            if isinstance(renderable, ChopsUpdate | LayoutUpdate):
-                sent.append(renderable)
-            display(screen, renderable)
-
-        app._display = record  # type: ignore[method-assign]
+        terminal = Terminal.watching(app)
         table = app.query_one(SessionsTable)
         table.focus()
         keys = list(sessions)
@@ -162,8 +164,4 @@ async def test_the_table_shows_what_a_full_repaint_would() -> None:
             if rng.random() < 0.3:
                 await pilot.press(rng.choice(["j", "k", "pagedown", "g"]))
             await pilot.pause()
-            for update in sent:
-                terminal.feed(update.render_segments(PLAIN))
-            sent.clear()
-            truth = [cells(strip.text) for strip in app.screen._compositor.render_strips()]
-            assert terminal.lines() == truth
+            terminal.assert_shows(app)

@@ -177,8 +177,8 @@ class SessionsScreen(Screen[None]):
     def _refresh(self, *, routine: bool) -> None:
         """Everything but the rows' order; each part compares before it repaints, so an
         unchanged screen costs no output. `routine` (the 1 s tick) also redraws the provider
-        bar's schedule ("polling…", "next 2s"), which changes several times a second and costs
-        ~1 KB a time: after a store update it is redrawn only when a provider's state did."""
+        bar's times (a late provider's data age, "retry in"); after a store update it is
+        redrawn only when a provider's state did."""
         if not self._ready:  # children are composed only once on_mount runs
             return
         app = self.livetop
