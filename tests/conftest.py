@@ -1,3 +1,4 @@
+import gc
 import sys
 import time
 from collections.abc import Iterator
@@ -17,3 +18,15 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.delenv("TZ")
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_heap(request: pytest.FixtureRequest) -> None:
+    """Start each app test from a clean heap, as a console starts from a new process.
+
+    Once loaded, an app collects all garbage in one walk (`tui/collector.py`) with its loop
+    stopped. In a test process that walk also takes every earlier test's leftovers: over a
+    second on a busy machine, long enough for a healthy provider to turn stale mid-test.
+    """
+    if request.node.get_closest_marker("asyncio") or "snap_compare" in request.fixturenames:
+        gc.collect()

@@ -8,7 +8,7 @@ collection). A key pressed then waits for it.
 So, once the first load is in, the console collects once and freezes what survived
 (`gc.freeze()`: those objects are left out of every later collection; freed as usual when
 their last reference goes). Later collections walk only what came since. Young collections
-run every 50,000 allocations instead of 700: a page of JSON is then usually freed before one
+run every 10,000 allocations instead of 700: a page of JSON is then usually freed before one
 runs, so it is never promoted, and the short-lived cycles Textual makes (~5,000 a second) die
 young instead of piling up for a full collection. Every few minutes, at a moment when nobody
 is typing, the console unfreezes, collects everything (so cycles that died frozen are
