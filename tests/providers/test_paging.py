@@ -144,6 +144,48 @@ async def test_uiza_follows_page_tokens() -> None:
     assert len(seen) == 3
 
 
+async def test_uiza_poll_keeps_the_window_and_stops_paging_past_it() -> None:
+    """Newest first: the first session that ended before the window ends the listing."""
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+    def at(minutes_ago: float) -> str:
+        return (now - timedelta(minutes=minutes_ago)).isoformat()
+
+    pages = {
+        None: {
+            "data": [
+                {"id": "live", "created_at": at(5)},
+                {"id": "recent", "created_at": at(50), "duration": 600},  # ended 40 min ago
+                {"id": "old", "created_at": at(90), "duration": 600},  # ended 80 min ago
+                {"id": "no-date", "duration": 60},  # cannot be placed: kept
+            ],
+            "next_page_token": "t1",
+        },
+        "t1": {"data": [{"id": "older", "created_at": at(200), "duration": 60}]},
+    }
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("page_token")
+        seen.append(token)
+        return httpx.Response(200, json=pages[token])
+
+    transport = httpx.MockTransport(handler)
+    async with UizaClient(
+        "uiza",
+        "uap-k-123456",
+        entity_ids=["ent-1"],
+        transport=transport,
+        clock=lambda: now,
+    ) as uz:
+        polled = await uz.fetch()
+        assert seen == [None]
+        drilled = await uz.fetch_related("ent-1")  # an entity drilled into: its whole history
+    assert [s.id for s in polled.sessions] == ["live", "recent", "no-date"]
+    assert [s.id for s in drilled.sessions] == ["live", "recent", "old", "no-date", "older"]
+    assert seen == [None, None, "t1"]
+
+
 async def test_uiza_repeating_token_fails_cleanly() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"data": [{"id": "a"}], "next_page_token": "same"})

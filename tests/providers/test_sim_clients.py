@@ -52,6 +52,7 @@ def uiza(sim: RunningSimulator, key: str | None = None) -> UizaClient:
         key or sim.api_keys["uiza"],
         base_url=sim.base_urls["uiza"],
         entity_ids=sim.entity_ids,
+        clock=lambda: sim_now(sim),
     )
 
 
@@ -154,8 +155,39 @@ async def test_uiza_get_session_fetch_session_and_fetch(sim: RunningSimulator) -
     assert one == again and one.state is SessionState.LIVE and one.duration_s is None
     assert one.secret is not None and one.secret.get_secret_value() == live_entity.stream_key
     assert related == listed
-    per_entity = [world.newest(e, sim.scenario.now()) + 1 for e in world.entities]
-    assert len(everything.sessions) == sum(per_entity)
+    assert {s.id for s in everything.sessions} == uiza_in_window(sim)
+
+
+def uiza_in_window(sim: RunningSimulator) -> set[str]:
+    """The ids of the simulated Uiza sessions live now or ended within the window."""
+    world, t = sim.scenario.uiza, sim.scenario.now()
+    ids = set()
+    for entity in world.entities:
+        for k in range(world.newest(entity, t) + 1):
+            record = world.session(entity, k, t)
+            created = datetime.fromisoformat(record["created_at"]).timestamp()
+            duration = record.get("duration")
+            if duration is None or created + duration >= t - WINDOW_S:
+                ids.add(record["id"])
+    return ids
+
+
+async def test_uiza_poll_lists_the_window_and_stops_paging_past_it(sim: RunningSimulator) -> None:
+    """The 24/7 entity's history needs two pages, but its first already reaches past the
+    window: a poll is one request per entity, and holds nothing that ended before it."""
+    world = sim.scenario.uiza
+    busy = world.entities[0]
+    assert world.newest(busy, sim.scenario.now()) + 1 > 100  # the history alone needs 2 pages
+    before = sim.request_counts["uiza"]
+    async with uiza(sim) as client:
+        result = await client.fetch()
+    assert sim.request_counts["uiza"] - before == len(world.entities)
+    assert result.complete
+    window = {s.id for s in result.sessions}
+    assert window == uiza_in_window(sim)
+    assert any(s.state is SessionState.LIVE for s in result.sessions)
+    assert any(s.state is SessionState.ENDED for s in result.sessions)
+    assert len(window) < 100
 
 
 async def test_calls_get_call_and_fetch(sim: RunningSimulator) -> None:

@@ -3,6 +3,13 @@
 Auth is the raw key with no scheme. A session with no `duration` is still broadcasting. The
 session's stream key is a secret (whoever holds it can broadcast on the channel); the API names
 it `ingest_key`, `stream_key` or `key` depending on the document, so all three are accepted.
+
+A poll lists each entity's sessions within the watch window, as the Livepeer client does: a
+channel of short segments gathers thousands of sessions, and paging through all of them every
+poll would cost one request per hundred (and fail past `MAX_PAGES`). The list is newest first
+and an entity (one channel, one stream key) broadcasts its sessions one after another, so once a
+page holds a session that ended before the window, every later page ended earlier still.
+A drill-down into an entity (`fetch_related`) still lists its whole history.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from tui.providers.errors import ProviderInvalidPayload
 
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 100
+WINDOW_S = 3600.0  # as the Livepeer client's: sessions live, or ended within the last hour
 _KEY_FIELDS = ("ingest_key", "stream_key", "key")
 
 
@@ -91,10 +99,12 @@ class UizaClient(BaseClient):
         api_key: SecretStr | str,
         *,
         entity_ids: Sequence[str] = (),
+        window_s: float = WINDOW_S,
         **kwargs: Any,
     ) -> None:
         super().__init__(name, api_key, **kwargs)
         self.entity_ids = tuple(entity_ids)
+        self.window = timedelta(seconds=window_s)
 
     def _auth_header(self, key: str) -> str:
         return key
@@ -116,9 +126,14 @@ class UizaClient(BaseClient):
     def _path(entity_id: str) -> str:
         return f"v1/live_entities/{quote(entity_id, safe='')}/live_sessions"
 
-    async def list_sessions(self, entity_id: str) -> FetchResult:
-        """All of an entity's live sessions, newest first, following `next_page_token`."""
+    async def list_sessions(self, entity_id: str, window: timedelta | None = None) -> FetchResult:
+        """An entity's live sessions, newest first, following `next_page_token`.
+
+        With a `window`, only those live or ended within it, and no page after the first that
+        reaches past it (see the module doc).
+        """
         endpoint = f"GET /v1/live_entities/{one_line(entity_id, 80)}/live_sessions"
+        cutoff = None if window is None else self._clock() - window
         sessions: dict[str, Session] = {}
         skipped = 0
         token: str | None = None
@@ -133,10 +148,18 @@ class UizaClient(BaseClient):
                 page["data"], SESSION, self._normalize, endpoint
             )
             skipped += bad
+            reached_window = False
             for session in items:
+                if (
+                    cutoff is not None
+                    and session.ended_at is not None
+                    and session.ended_at < cutoff
+                ):
+                    reached_window = True
+                    continue
                 sessions.setdefault(session.id, session)
             token = page.get("next_page_token")
-            if not token:
+            if not token or reached_window:
                 return FetchResult(tuple(sessions.values()), skipped)
             if token in seen:
                 raise ProviderInvalidPayload(
@@ -159,7 +182,7 @@ class UizaClient(BaseClient):
 
     async def fetch(self) -> FetchResult:
         sessions, skipped, errors = await gather_partial(
-            self.list_sessions(entity_id) for entity_id in self.entity_ids
+            self.list_sessions(entity_id, self.window) for entity_id in self.entity_ids
         )
         return finish_partial(sessions, skipped, errors, len(self.entity_ids))
 
