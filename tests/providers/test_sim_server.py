@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import uvicorn
 
 from tui.sim import Fault, SimConfig, SimInfo, describe, run_standalone, start_in_thread
 
@@ -49,6 +50,27 @@ def test_stop_frees_the_port_and_ends_the_thread() -> None:
     assert not thread.is_alive()
     with pytest.raises(httpx.ConnectError):
         httpx.get(sim.base_urls["calls"] + "/v1/live/calls/x")
+
+
+def test_an_idle_simulator_wakes_once_a_second_and_stops_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """uvicorn's own loop wakes ten times a second; the demo's simulator idles beside the
+    console, so it wakes once a second (for the Date header) and `stop()` wakes it."""
+    ticks: list[float] = []
+    on_tick = uvicorn.Server.on_tick
+
+    async def counting(self: uvicorn.Server, counter: int) -> bool:
+        ticks.append(time.monotonic())
+        return await on_tick(self, counter)
+
+    monkeypatch.setattr(uvicorn.Server, "on_tick", counting)
+    sim = start_in_thread(SimConfig(sessions=10))
+    time.sleep(2.2)
+    started = time.perf_counter()
+    sim.stop()
+    assert time.perf_counter() - started < 0.5
+    assert 2 <= len(ticks) <= 5, len(ticks)  # the first tick, ~2 a second later, the last
 
 
 def test_stop_does_not_wait_for_hung_requests() -> None:
