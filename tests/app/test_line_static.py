@@ -64,3 +64,51 @@ async def test_only_changed_lines_are_repainted_and_output_matches_static() -> N
         await pilot.pause()
         assert widget.size.height == 7
         assert [widget.render_line(y).text.strip() for y in range(4, 7)] == ["", "", ""]
+
+
+class Styled(App[None]):
+    CSS = """
+    LineStatic, Static { height: 9; }
+    .-alert { color: red; background: $error 20%; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield LineStatic(lines(5), id="lines")
+        yield Static(lines(5), id="static")
+
+
+async def test_an_update_is_drawn_from_its_own_render_exactly_as_static_draws() -> None:
+    """After an update Textual draws the lines from the strips the update rendered (no second
+    render of the whole content), and they are exactly a Static's, styles and blanks included,
+    through a style change too."""
+    app = Styled()
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        widget, static = app.query_one(LineStatic), app.query_one(Static)
+        renders: list[int] = []
+        original = widget._render_content
+
+        def spy() -> None:
+            renders.append(1)
+            original()
+
+        widget._render_content = spy  # type: ignore[method-assign]
+
+        async def same() -> None:
+            await pilot.pause()
+            height = widget.size.height
+            assert height == static.size.height == 9
+            mine = [widget.render_line(y) for y in range(height)]
+            assert mine == [static.render_line(y) for y in range(height)]
+
+        for changed in (3, 1, None):
+            widget.update(lines(5, changed=changed))
+            static.update(lines(5, changed=changed))
+            await same()
+        assert renders == []
+        for node in (widget, static):
+            node.add_class("-alert")
+        await same()
+        widget.update(lines(6, changed=2))
+        static.update(lines(6, changed=2))
+        await same()

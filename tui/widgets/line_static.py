@@ -9,6 +9,10 @@ drawn is exactly what a Static would draw.
 It does not shrink: content shorter than the widget is padded with blank lines (until the width
 changes). Showing another session would otherwise change the height on most cursor moves, and
 each layout repaints the pane twice and every scrollbar on screen (~14 KB and ~20 ms a key).
+
+The strips an update rendered are handed to Textual's render cache: for the dirty lines Textual
+would otherwise render the whole content a second time. Anything that changes the look (a
+style, a selection, a size) refreshes the widget as usual, and Textual renders it afresh.
 """
 
 from __future__ import annotations
@@ -70,17 +74,33 @@ class LineStatic(Widget):
             self._lines, self._width = [], 0
             self.refresh(layout=True)  # taller: lay out (the padding below keeps it from shrinking)
             return
-        # Below the content Textual draws blank lines; any one blank strip stands for them, as
-        # both sides of the comparison are made the same way.
-        new += [Strip.blank(width)] * (height - len(new))
+        drawn = new  # what Textual's own render would be (it draws the blank lines below)
+        # Any one blank strip stands for those lines: both sides of the comparison have them.
+        new = drawn + [Strip.blank(width)] * (height - len(drawn))
         self._lines, self._width = new, width
         if len(old) != len(new):
             self.refresh()
+        else:
+            for y, (before, after) in enumerate(zip(old, new, strict=True)):
+                span = changed_span(before, after)
+                if span is not None:
+                    self.refresh(Region(span[0], y, span[1] - span[0], 1))
+        self._prime_render_cache(drawn)
+
+    def _prime_render_cache(self, strips: list[Strip]) -> None:
+        """Make `strips` what Textual draws this widget from, as its `_render_content` would.
+
+        Textual's own cache (private: left alone if it changes shape) is rendered again whenever
+        a dirty region is pending; clearing them says these strips are the new content.
+        """
+        if self.text_selection:
             return
-        for y, (before, after) in enumerate(zip(old, new, strict=True)):
-            span = changed_span(before, after)
-            if span is not None:
-                self.refresh(Region(span[0], y, span[1] - span[0], 1))
+        try:
+            cache = self._render_cache._replace(size=self.size, lines=strips)
+            self._dirty_regions.clear()
+        except AttributeError:
+            return
+        self._render_cache = cache
 
     def _set(self, content: VisualType) -> None:
         self._content = content
