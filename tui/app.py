@@ -111,7 +111,9 @@ class LivetopApp(App[None]):
     # -- time ---------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.time(), UTC)
+        """Now as the screens show it: to the whole second, as the header's clock reads. The
+        detail pane's ages then agree with the clock, and within a second it need not redraw."""
+        return datetime.fromtimestamp(self.clock.time(), UTC).replace(microsecond=0)
 
     @property
     def paused(self) -> bool:

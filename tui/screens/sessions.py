@@ -185,7 +185,7 @@ class SessionsScreen(Screen[None]):
         header = self.query_one(StatusHeader)
         header.counts = app.store.counts()
         header.paused = app.paused
-        header.now = app.now().replace(microsecond=0)  # the header shows whole seconds
+        header.now = app.now()
         self._show_providers(routine)
         self.table.expire_marks(self.livetop.clock.monotonic())
         self.table.refresh_changed()

@@ -102,6 +102,7 @@ class DetailPane(VerticalScroll, can_focus=False):
         self._sparks: str | None = None
         self._now = datetime.now().astimezone()
         self._stale = False
+        self._inputs: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield LineStatic(id="detail-sparks")
@@ -123,6 +124,11 @@ class DetailPane(VerticalScroll, can_focus=False):
         *,
         stale: bool = False,
     ) -> None:
+        # Most calls come after a poll that did not touch this session: nothing to draw.
+        inputs = (session, history[-1] if history else None, now, stale, self.revealed, self.size)
+        if inputs == self._inputs:
+            return
+        self._inputs = inputs
         if session is None or self._session is None or session.key != self._session.key:
             self.hide_secret()
         self._session = session
@@ -181,4 +187,5 @@ class DetailPane(VerticalScroll, can_focus=False):
 
     def _rehide(self) -> None:
         self.hide_secret()
+        self._inputs = ()
         self._redraw()
