@@ -21,7 +21,7 @@ from tui.view import Filter, SessionList, SortKey, SortOrder, parse_filter
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.filter_bar import FilterBar
-from tui.widgets.provider_bar import ProviderBar, describe
+from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
@@ -79,7 +79,6 @@ class SessionsScreen(Screen[None]):
         self._list = self._new_list()
         self._rebuild = True  # the next sync filters and sorts from scratch
         self._touched: set[SessionKey] = set()  # sessions the store changed since the last sync
-        self._bar_shown: object = None  # what the provider bar last showed
         self._bar_states: object = None  # the providers' states it showed
 
     def _new_list(self) -> SessionList:
@@ -201,11 +200,7 @@ class SessionsScreen(Screen[None]):
         if not routine and (states, paused) == self._bar_states:
             return
         self._bar_states = (states, paused)
-        # Repaint only when a line would look different.
-        shown = tuple((describe(s, now, paused).markup, s.failing, s.stale) for s in statuses)
-        if shown != self._bar_shown:
-            self._bar_shown = shown
-            self.query_one(ProviderBar).show(statuses, now, paused)
+        self.query_one(ProviderBar).show(statuses, now, paused)
 
     def _show_detail(self) -> None:
         store = self.livetop.store

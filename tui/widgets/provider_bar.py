@@ -93,6 +93,7 @@ class ProviderBar(Vertical):
     def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._names = tuple(names)
+        self._shown: dict[int, tuple[str, bool, bool]] = {}  # line: (text, failing, stale)
 
     def compose(self) -> ComposeResult:
         for index, _ in enumerate(self._names):
@@ -104,7 +105,14 @@ class ProviderBar(Vertical):
             status = by_name.get(name)
             if status is None:
                 continue
+            text = describe(status, now, paused)
+            # Called every second: a line that would look the same is left alone (its style
+            # follows from `failing`, so the plain text and the two classes say it all).
+            shown = (text.plain, status.failing, status.stale)
+            if self._shown.get(index) == shown:
+                continue
+            self._shown[index] = shown
             line = self.query_one(f"#provider-{index}", ProviderLine)
             line.set_class(status.failing, "-failing")
             line.set_class(status.stale, "-stale")
-            line.update(describe(status, now, paused))
+            line.update(text)
