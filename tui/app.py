@@ -144,8 +144,9 @@ class LivetopApp(App[None]):
 
     def on_store_updated(self, _: StoreUpdated) -> None:
         diffs, self._pending = self._pending, []
-        # A poll can finish while the app is closing, after its screens are gone.
-        if not diffs or not self.screen_stack:
+        # A poll can finish while the app is closing, after its screens are gone. A poll
+        # starting or being scheduled (two of a poll's three updates) changes nothing shown.
+        if all(d.schedule_only for d in diffs) or not self.screen_stack:
             return
         initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
         for screen in self.screen_stack:

@@ -549,6 +549,11 @@ class SessionStore:
             status_changed=status != old_status,
             stale_changed=status.stale != old_status.stale,
             events=tuple(events),
+            schedule_only=not (merge.added or merge.changed or merge.removed or events)
+            and replace(
+                status, next_poll=old_status.next_poll, polling_since=old_status.polling_since
+            )
+            == old_status,
         )
         return self._publish(diff)
 

@@ -110,6 +110,9 @@ class StoreDiff:
     status_changed: bool = False
     stale_changed: bool = False
     events: tuple[StoreEvent, ...] = ()
+    # Nothing changed but when the provider is next polled or whether a poll is running: no
+    # screen needs redrawing at once (their one-second tick shows a slow poll or a retry).
+    schedule_only: bool = False
 
     @property
     def sessions_changed(self) -> bool:
