@@ -6,9 +6,11 @@ scenario's own truth, record by record.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpcore
 import pytest
 
 from tui.models import SessionState
@@ -240,3 +242,18 @@ async def test_unknown_ids_are_not_found_in_each_api(sim: RunningSimulator) -> N
             await uz.get_session(sim.entity_ids[0], foreign)
         with pytest.raises(ProviderNotFound, match="call not found"):
             await ca.get_call(foreign)
+
+
+async def test_a_poll_minutes_apart_reuses_its_connections(
+    sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calls API is polled every 1.2 s per watched call (a minute for 50): its connections
+    must outlive that, not httpx's default 5 s, or every poll is a new handshake per call."""
+    async with calls(sim) as client:
+        await client.fetch()
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        before = {id(c) for c in pool.connections}
+        later = time.monotonic() + 60.0
+        monkeypatch.setattr(httpcore._async.http11.time, "monotonic", lambda: later)
+        await client.fetch()
+        assert before and {id(c) for c in pool.connections} == before

@@ -34,6 +34,11 @@ from tui.providers.errors import (
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Keep idle connections for as long as a poll interval can be (the calls API is polled every
+# 1.2 s per watched call): httpx's default of 5 s made every calls poll, and any poll slower
+# than that, open new connections, a TCP and TLS handshake per request. Servers that close
+# earlier are noticed before a connection is reused.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=90.0)
 # Validate list items in slices so a 10k-session page never stalls the UI's event loop.
 SLICE = 250
 # Provider text in error messages is untrusted and unbounded: keep one readable line.
@@ -160,6 +165,7 @@ class BaseClient:
                 "User-Agent": f"livetop/{__version__}",
             },
             timeout=timeout,
+            limits=LIMITS,
             transport=transport,
             follow_redirects=False,  # a redirect must never carry our key to another host
         )

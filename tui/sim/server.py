@@ -139,6 +139,9 @@ def _server(
         # In-process, leave logging alone: the console owns the terminal.
         log_config=uvicorn.config.LOGGING_CONFIG if standalone else None,
         timeout_graceful_shutdown=1,
+        # Like the real services' front ends (nginx's default is 75 s), not uvicorn's 5 s: a
+        # console polling every few seconds reuses its connections.
+        timeout_keep_alive=75,
     )
     logging.getLogger("uvicorn.error").addFilter(_quiet)
     return _QuietServer(config)
