@@ -217,27 +217,24 @@ class PtyProgram:
     ) -> list[float | None]:
         """Press keys at random moments for `seconds`; each key's latency (None: no frame).
 
-        The cursor is steered to wander between rows 60 and 150, pinning at neither end: a key
+        The cursor is steered to stay between rows 2 and 60, pinning at neither end: a key
         that moves nothing draws nothing, and its "latency" would be the next unrelated frame
-        (the 1 s tick). The smallest demo (100 sessions) lists ~280 rows.
+        (the 1 s tick). The smallest demo (100 sessions) lists ~70 rows.
         """
         end = self.now() + seconds
         pending: list[float] = []
         latencies: list[float | None] = []
         row = 0
+        page = max(1, self.size[1] - 7)  # the list's height less 2 (header, bars, footer)
+        moves = {"j": 1, "down": 1, "k": -1, "up": -1, "pagedown": page, "pageup": -page}
         while self.now() < end:
             self.pump(min(end, self.now() + rng.uniform(*gap)))
             self._settle(pending, latencies, final=False)
             if self.now() >= end:
                 break
-            if row < 60:
-                name = rng.choice(("j", "down", "pagedown"))
-            elif row > 150:
-                name = rng.choice(("k", "up", "pageup"))
-            else:
-                name = rng.choice(("j", "k", "down", "up", "pagedown", "pageup"))
-            page = max(1, self.size[1] - 7)  # the list's height less 2 (header, bars, footer)
-            row += {"j": 1, "down": 1, "k": -1, "up": -1, "pagedown": page, "pageup": -page}[name]
+            allowed = [name for name, step in moves.items() if 2 <= row + step <= 60]
+            name = rng.choice(allowed or ["j"])
+            row += moves[name]
             pending.append(self.send(KEYS[name]))
         self.pump(self.now() + 2.0)  # let the last keys' frames arrive
         self._settle(pending, latencies, final=True)
