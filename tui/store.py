@@ -550,12 +550,14 @@ class SessionStore:
             stale_changed=status.stale != old_status.stale,
             events=tuple(events),
             schedule_only=not (merge.added or merge.changed or merge.removed or events)
-            and replace(
-                status, next_poll=old_status.next_poll, polling_since=old_status.polling_since
-            )
-            == old_status,
+            and _only_schedule_differs(old_status, status),
         )
         return self._publish(diff)
+
+
+def _only_schedule_differs(old: ProviderStatus, new: ProviderStatus) -> bool:
+    """`new` is `old` but for when the next poll is due and whether one is running."""
+    return replace(new, next_poll=old.next_poll, polling_since=old.polling_since) == old
 
 
 def _changed(prev: Session, cur: Session) -> frozenset[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,7 +56,9 @@ class Server:
         return httpx.Response(200, json=copy.deepcopy(page), headers=headers)
 
 
-def client(server: Server, now: list[datetime], **kwargs: Any) -> LivepeerClient:
+def client(
+    server: Callable[[httpx.Request], httpx.Response], now: list[datetime], **kwargs: Any
+) -> LivepeerClient:
     return LivepeerClient(
         "studio",
         "lp-secret-key",
@@ -115,14 +118,7 @@ async def test_reading_ahead_asks_for_the_next_page_before_validating_this_one()
         events.append("ask " + request.url.params.get("cursor", "skip0"))
         return server(request)
 
-    lp = LivepeerClient(
-        "studio",
-        "lp-secret-key",
-        base_url=BASE,
-        transport=httpx.MockTransport(handler),
-        clock=lambda: NOW,
-        page_limit=100,
-    )
+    lp = client(handler, [NOW])
     validate = lp._page_sessions
 
     async def logged(records: Any) -> Any:
@@ -188,14 +184,7 @@ async def test_a_server_that_pretty_prints_gets_the_same_sessions() -> None:
 
     async with client(compact, [NOW]) as lp:
         expected = await lp.list_sessions()
-    lp = LivepeerClient(
-        "studio",
-        "lp-secret-key",
-        base_url=BASE,
-        transport=httpx.MockTransport(pretty),
-        clock=lambda: NOW,
-        page_limit=100,
-    )
+    lp = client(pretty, [NOW])
     async with lp:
         for _ in range(2):
             result = await lp.list_sessions()

@@ -37,8 +37,8 @@ def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
         k += 1
     if k == 0:
         return start, max(old.cell_length, new.cell_length)
-    # Where the equal tail starts (the lines are of one length, so at one place on both).
-    return start, max(old.cell_length - ra[-k][0], new.cell_length - rb[-k][0], start + 1)
+    # Where the equal tail starts: at one place on both, as the lines are of one length.
+    return start, max(old.cell_length - ra[-k][0], start + 1)
 
 
 def _plain(old: Strip, new: Strip) -> bool:
