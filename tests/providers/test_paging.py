@@ -186,6 +186,50 @@ async def test_uiza_poll_keeps_the_window_and_stops_paging_past_it() -> None:
     assert seen == [None, None, "t1"]
 
 
+async def test_uiza_poll_pages_are_sized_by_the_last_window() -> None:
+    """A poll asks for a page a little longer than the window held last time; a drill-down
+    still asks for full pages; a window that outgrew its page is followed to its end."""
+    listing = [{"id": f"live{i}"} for i in range(3)] + [
+        {"id": f"old{i}", "created_at": (NOW - timedelta(hours=3 + i)).isoformat(), "duration": 60}
+        for i in range(200)
+    ]
+    sizes: list[tuple[int, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params["page_size"])
+        token = request.url.params.get("page_token")
+        start = int(token or 0)
+        sizes.append((size, token))
+        end = start + size
+        more = str(end) if end < len(listing) else ""
+        return httpx.Response(200, json={"data": listing[start:end], "next_page_token": more})
+
+    transport = httpx.MockTransport(handler)
+    async with UizaClient(
+        "uiza", "uap-k-123456", entity_ids=["ent-1"], transport=transport, clock=lambda: NOW
+    ) as uz:
+        first = await uz.fetch()
+        second = await uz.fetch()
+        drilled = await uz.fetch_related("ent-1")
+        listing[:0] = [{"id": f"new{i}"} for i in range(20)]  # a burst of 20 new sessions
+        grown = await uz.fetch()
+        after = await uz.fetch()
+    live = ["live0", "live1", "live2"]
+    assert [s.id for s in first.sessions] == [s.id for s in second.sessions] == live
+    assert len(drilled.sessions) == 203
+    assert len(grown.sessions) == len(after.sessions) == 23
+    assert sizes == [
+        (100, None),  # nothing known yet: a full page
+        (13, None),  # 3 in the window last time
+        (100, None),
+        (100, "100"),
+        (100, "200"),  # the drill-down: the whole history
+        (13, None),  # the window outgrew its page: the next page, same size
+        (13, "13"),
+        (33, None),  # and the next poll's page fits it again
+    ]
+
+
 async def test_uiza_repeating_token_fails_cleanly() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"data": [{"id": "a"}], "next_page_token": "same"})

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpcore
+import httpx
 import pytest
 
 from tui.models import SessionState
@@ -48,13 +49,14 @@ def livepeer(sim: RunningSimulator, key: str | None = None, **options: object) -
     )
 
 
-def uiza(sim: RunningSimulator, key: str | None = None) -> UizaClient:
+def uiza(sim: RunningSimulator, key: str | None = None, **options: object) -> UizaClient:
     return UizaClient(
         "uiza",
         key or sim.api_keys["uiza"],
         base_url=sim.base_urls["uiza"],
         entity_ids=sim.entity_ids,
         clock=lambda: sim_now(sim),
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -190,6 +192,34 @@ async def test_uiza_poll_lists_the_window_and_stops_paging_past_it(sim: RunningS
     assert any(s.state is SessionState.LIVE for s in result.sessions)
     assert any(s.state is SessionState.ENDED for s in result.sessions)
     assert len(window) < 100
+
+
+async def test_uiza_next_polls_ask_for_pages_the_size_of_the_window(
+    sim: RunningSimulator,
+) -> None:
+    """After the first poll, each entity's page is the window plus a little: the same
+    sessions for a fraction of the bytes."""
+    sizes: list[int] = []
+    received: list[int] = []
+
+    class Recording(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sizes.append(int(request.url.params["page_size"]))
+            response = await super().handle_async_request(request)
+            await response.aread()
+            received.append(len(response.content))
+            return response
+
+    async with uiza(sim, transport=Recording()) as client:
+        first = await client.fetch()
+        first_sizes, first_bytes = sizes[:], sum(received)
+        sizes.clear()
+        received.clear()
+        second = await client.fetch()
+    assert {s.id for s in second.sessions} == {s.id for s in first.sessions}
+    assert first_sizes == [100] * len(sim.entity_ids)
+    assert len(sizes) == len(sim.entity_ids) and max(sizes) < 100
+    assert sum(received) * 3 < first_bytes
 
 
 async def test_calls_get_call_and_fetch(sim: RunningSimulator) -> None:

@@ -10,6 +10,10 @@ poll would cost one request per hundred (and fail past `MAX_PAGES`). The list is
 and an entity (one channel, one stream key) broadcasts its sessions one after another, so once a
 page holds a session that ended before the window, every later page ended earlier still.
 A drill-down into an entity (`fetch_related`) still lists its whole history.
+
+A poll also asks for pages about as long as the window was last time (a few sessions more than
+it held, at least `POLL_SLACK`): an entity with three sessions in the hour then costs a
+13-session page, not a 100-session one that is decoded to be mostly thrown away.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tui.providers.base import BaseClient, as_utc, finish_partial, gather_partia
 from tui.providers.errors import ProviderInvalidPayload
 
 PAGE_SIZE = 100  # the API's maximum
+POLL_SLACK = 10  # a poll's page holds this many more than the window held last time
 MAX_PAGES = 100
 WINDOW_S = 3600.0  # as the Livepeer client's: sessions live, or ended within the last hour
 _KEY_FIELDS = ("ingest_key", "stream_key", "key")
@@ -105,6 +110,7 @@ class UizaClient(BaseClient):
         super().__init__(name, api_key, **kwargs)
         self.entity_ids = tuple(entity_ids)
         self.window = timedelta(seconds=window_s)
+        self._in_window: dict[str, int] = {}  # per entity: sessions its last poll kept
 
     def _auth_header(self, key: str) -> str:
         return key
@@ -130,7 +136,7 @@ class UizaClient(BaseClient):
         """An entity's live sessions, newest first, following `next_page_token`.
 
         With a `window`, only those live or ended within it, and no page after the first that
-        reaches past it (see the module doc).
+        reaches past it, in pages sized by the last such listing (see the module doc).
         """
         endpoint = f"GET /v1/live_entities/{one_line(entity_id, 80)}/live_sessions"
         cutoff = None if window is None else self._clock() - window
@@ -138,8 +144,11 @@ class UizaClient(BaseClient):
         skipped = 0
         token: str | None = None
         seen: set[str] = set()
+        size = PAGE_SIZE
+        if window is not None and entity_id in self._in_window:
+            size = min(PAGE_SIZE, self._in_window[entity_id] + POLL_SLACK)
         for _ in range(MAX_PAGES):
-            params: dict[str, str | int] = {"page_size": PAGE_SIZE}
+            params: dict[str, str | int] = {"page_size": size}
             if token:
                 params["page_token"] = token
             body, _ = await self._get_url(self._path(entity_id), params, endpoint=endpoint)
@@ -160,6 +169,8 @@ class UizaClient(BaseClient):
                 sessions.setdefault(session.id, session)
             token = page.get("next_page_token")
             if not token or reached_window:
+                if window is not None:
+                    self._in_window[entity_id] = len(sessions)
                 return FetchResult(tuple(sessions.values()), skipped)
             if token in seen:
                 raise ProviderInvalidPayload(
