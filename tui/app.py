@@ -2,6 +2,13 @@
 
 The store calls `_on_store` synchronously for every diff; the app only queues the diff and
 posts one replaceable message, so a burst of provider updates becomes one redraw.
+
+The screen is redrawn once a second, on the tick that moves its clock and ages, and new values
+the store took in meanwhile (rates, last seen, staleness) are drawn with it: they wait at most
+a second, and a quiet console draws one frame a second instead of one per poll as well. What
+changes the picture is drawn at once: every event (a session live, ended, unhealthy or
+recovered, a provider failing or back), sessions that appear (a provider's first load too),
+and the first answer of a drill-down.
 """
 
 from __future__ import annotations
@@ -124,7 +131,7 @@ class LivetopApp(App[None]):
     def on_mount(self) -> None:
         self._collector.start()
         self.push_screen(SessionsScreen(Scope()))
-        self.set_interval(1.0, self._tick)
+        self._ticker = self.set_interval(1.0, self._tick)
         if self._start_polling:
             self.refresher.start()
         # An SSH drop hangs up the terminal: leave at once instead of spinning on a dead tty.
@@ -143,11 +150,17 @@ class LivetopApp(App[None]):
         self.post_message(StoreUpdated())
 
     def on_store_updated(self, _: StoreUpdated) -> None:
+        if self._take_pending():
+            self.redraw()
+
+    def _take_pending(self) -> bool:
+        """Hand the queued diffs to the screens and raise their alerts; True when they hold
+        something to draw at once (see the module doc), else it waits for the tick."""
         diffs, self._pending = self._pending, []
         # A poll can finish while the app is closing, after its screens are gone. A poll
         # starting or being scheduled (two of a poll's three updates) changes nothing shown.
         if all(d.schedule_only for d in diffs) or not self.screen_stack:
-            return
+            return False
         initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
         for screen in self.screen_stack:
             if isinstance(screen, SessionsScreen):
@@ -156,19 +169,22 @@ class LivetopApp(App[None]):
         if all(s.last_success is not None for s in self.store.statuses()):
             self._collector.loaded()
         self._alert([e for d in diffs for e in d.events])
-        screen = self.screen
-        if isinstance(screen, SessionsScreen | SessionScreen):
-            with suppress(NoMatches):  # the app is closing: the screen's children are gone
-                screen.sync()
+        return any(d.added or d.events for d in diffs)
 
-    def _tick(self) -> None:
-        self._collector.tick()
+    def redraw(self, *, routine: bool = False) -> None:
+        """Draw the shown screen from the store now, with whatever is still queued. `routine`:
+        the 1 s tick, which also redraws times that move by themselves."""
+        self._take_pending()
         if not self.screen_stack:  # closing
             return
         screen = self.screen
         if isinstance(screen, SessionsScreen | SessionScreen):
             with suppress(NoMatches):  # the app is closing: the screen's children are gone
-                screen.tick()
+                screen.sync(routine=routine)
+
+    def _tick(self) -> None:
+        self._collector.tick()
+        self.redraw(routine=True)
 
     def _alert(self, events: Iterable[StoreEvent]) -> None:
         """A toast and the bell: one toast per kind per update (50 failures are one toast), and
@@ -244,11 +260,15 @@ class LivetopApp(App[None]):
     async def _poll(self, screen: Screen[Any], provider: str, fetch: Any) -> None:
         """Fetch while `screen` is shown, at the provider's own pace (calls are rate limited)."""
         reported = False
+        first = True
         while screen in self.screen_stack:
             if not self.paused:
                 try:
                     await fetch()
                     reported = False
+                    if first and screen is self.screen:  # the operator just asked for it
+                        self.redraw()
+                    first = False
                 except ProviderError as exc:
                     if not reported:  # once per outage, not once per poll
                         self.notify(str(exc), severity="error", markup=False)
@@ -280,7 +300,7 @@ class LivetopApp(App[None]):
         else:
             self.refresher.pause()
             self.notify("polling paused — p resumes", timeout=2)
-        self._tick()
+        self.redraw(routine=True)
 
     def action_refresh_now(self) -> None:
         self.refresher.refresh_now()

@@ -178,7 +178,7 @@ async def test_pause_refresh_interval_events_copy_reveal_help_quit(sim: Any) -> 
         text = str(app.screen.query_one("#detail-text").render())
         assert secret in text and pane.revealed
         pane.hide_secret()
-        app.screen.tick()
+        app.redraw(routine=True)
         assert secret not in str(app.screen.query_one("#detail-text").render())
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -195,7 +195,7 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
         before = {k for k in table(app).keys if k.provider == "calls"}
         sim.set_fault("calls", Fault(auth=True))
         await wait_for(pilot, lambda: app.store.status("calls").failing)
-        app.screen.tick()
+        app.redraw(routine=True)
         line = app.screen.query_one("#provider-2")
         assert line.has_class("-failing")
         assert "401" in str(line.render()) or "unauthor" in str(line.render()).lower()

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import live_app, wait_for
+from conftest import frozen_app, live_app, wait_for
 from textual.app import App, ComposeResult
 
 from tui.app import LivetopApp
-from tui.models import ProviderKind, Session, SessionState
+from tui.models import FetchResult, ProviderKind, Session, SessionState
+from tui.screens.session import SessionScreen
 from tui.screens.sessions import SessionsScreen
 from tui.store import ProviderHealth, ProviderStatus, Sample
 from tui.widgets import detail_pane
@@ -100,29 +101,107 @@ async def test_the_same_inputs_build_and_draw_nothing(monkeypatch: pytest.Monkey
 async def test_a_poll_starting_or_scheduled_redraws_no_screen(
     sim: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Of a poll's store updates only its result can change the screen: the app redraws for a
-    batch of updates only when one of them is more than a schedule."""
-    syncs: list[int] = []
-    original_sync = SessionsScreen.sync
-
-    def sync(self: SessionsScreen) -> None:
-        syncs.append(1)
-        original_sync(self)
-
+    """Of a poll's store updates only its result can change the screen: a batch of updates
+    that only reschedules polls never redraws it at once."""
+    syncs = spy_syncs(monkeypatch)
     batches: list[tuple[bool, bool]] = []  # (only schedules in it, redrew)
     original_handler = LivetopApp.on_store_updated
 
     def handler(self: LivetopApp, message: Any) -> None:
         pending, before = list(self._pending), len(syncs)
         original_handler(self, message)
-        if pending:  # a later message finds the batch taken already
+        if pending:  # a later message (or the tick) may find the batch taken already
             batches.append((all(d.schedule_only for d in pending), len(syncs) > before))
 
-    monkeypatch.setattr(SessionsScreen, "sync", sync)
     monkeypatch.setattr(LivetopApp, "on_store_updated", handler)
     app = live_app(sim)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: batches.count((True, False)) >= 6)
         await pilot.press("q")
-    assert (False, True) in batches  # poll results are drawn
+    assert (False, True) in batches  # the first results are drawn at once
     assert (True, True) not in batches, batches
+
+
+def spy_syncs(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record each `SessionsScreen.sync` as its `routine` flag (True: the 1 s tick)."""
+    syncs: list[bool] = []
+    original_sync = SessionsScreen.sync
+
+    def sync(self: SessionsScreen, *, routine: bool = False) -> None:
+        syncs.append(routine)
+        original_sync(self, routine=routine)
+
+    monkeypatch.setattr(SessionsScreen, "sync", sync)
+    return syncs
+
+
+async def test_new_values_wait_for_the_tick_and_events_are_drawn_at_once(
+    frozen_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet console draws one frame a second: a new rate waits for the tick (at most a
+    second); a session turning unhealthy, or one appearing, is drawn at once."""
+    syncs = spy_syncs(monkeypatch)
+    app = frozen_app(frozen_sim)
+    async with app.run_test(size=(140, 40)) as pilot:
+        for name in app.refresher.providers:
+            app.refresher.refresh_now(name)
+            await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        await wait_for(pilot, lambda: screen.table.row_count > 0)
+        app._ticker.pause()  # the test ticks by hand
+        studio = [s for s in app.store.sessions() if s.provider == "studio"]
+        live = next(s for s in studio if s.is_live and not s.unhealthy)
+        screen.table.select_key(live.key)
+        await pilot.pause()
+
+        def detail() -> str:
+            return str(screen.query_one("#detail-text").render())
+
+        def apply(changed: Session, *more: Session) -> None:
+            others = tuple(s for s in studio if s.key != changed.key)
+            app.store.apply("studio", FetchResult((changed, *others, *more)))
+
+        assert "9.9 Mb/s" not in detail()
+        syncs.clear()
+        apply(replace(live, ingest_bps=9.87e6))
+        await pilot.pause()
+        assert syncs == [] and "9.9 Mb/s" not in detail()  # drawn with the next tick
+        app._tick()
+        assert syncs == [True] and "9.9 Mb/s" in detail()
+
+        apply(replace(live, ingest_bps=9.87e6, healthy=False, issues=("no keyframes",)))
+        await pilot.pause()
+        assert syncs == [True, False] and "no keyframes" in detail()
+
+        newcomer = replace(live, id="brand-new", name="Brand new show")
+        apply(replace(live, ingest_bps=9.87e6, healthy=False, issues=("no keyframes",)), newcomer)
+        await pilot.pause()
+        assert syncs == [True, False, False] and newcomer.key in screen.table.keys
+        app._ticker.resume()
+
+
+async def test_a_drill_down_draws_its_first_answer_at_once(frozen_sim: Any) -> None:
+    """The operator just pressed Enter: the full record is drawn when it comes, not at the
+    next tick (a changed rate alone would wait for it)."""
+    app = frozen_app(frozen_sim)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.refresher.resume()
+        await wait_for(pilot, lambda: app.store.status("studio").last_success)
+        await pilot.pause()
+        app._ticker.pause()  # no tick: only the drill-down's answer can draw
+        studio = [s for s in app.store.sessions() if s.provider == "studio"]
+        live = next(s for s in studio if s.is_live and s.ingest_bps)
+        others = tuple(s for s in studio if s.key != live.key)
+        # What the list said a moment ago; the full record the drill-down fetches says otherwise.
+        app.store.apply("studio", FetchResult((replace(live, ingest_bps=7.7e9), *others)))
+        before = frozen_sim.request_counts["livepeer"]
+        await app.push_screen(SessionScreen(live.key, "all sessions"))
+
+        def detail() -> str:
+            return str(app.screen.query_one("#detail-text").render())
+
+        assert "7.7 Gb/s" in detail()
+        await wait_for(pilot, lambda: frozen_sim.request_counts["livepeer"] > before)
+        await wait_for(pilot, lambda: "7.7 Gb/s" not in detail(), limit=0.5)
+        app._ticker.resume()

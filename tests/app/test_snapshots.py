@@ -25,7 +25,7 @@ def ready(app: Any) -> Any:
             app.refresher.refresh_now(name)
             await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
         app.refresher.resume()
-        app.screen.tick()  # as the pause key does: a poll's schedule alone redraws nothing
+        app.redraw(routine=True)  # as the pause key does: a poll's schedule alone redraws nothing
         await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
         await pilot.pause()
 

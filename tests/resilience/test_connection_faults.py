@@ -188,7 +188,7 @@ async def test_an_empty_list_is_ok_with_zero_sessions(sims: dict[str, Any]) -> N
             status = store.status(name)
             assert status.health is ProviderHealth.OK and status.session_count == 0
             assert status.last_error is None and not status.stale
-        app.screen.tick()
+        app.redraw(routine=True)
         for name in ("studio", "uiza"):
             text = bar_text(app, name)
             assert "OK" in text and "0 sessions" in text and "FAILING" not in text, text

@@ -141,7 +141,7 @@ class Matrix:
         `!` unhealthy, `+` new, `-` ended); nobody else's do. Its detail pane says STALE."""
         table = self.app.screen.query_one(SessionsTable)
         table.select_key(min(keys_of(self.store, name)))
-        self.app.screen.tick()
+        self.app.redraw(routine=True)
         pane = str(self.app.screen.query_one(DetailPane).query_one("#detail-text").render())
         assert "STALE" in pane
         lines = assert_layout_intact(self.app)
@@ -234,7 +234,7 @@ class Matrix:
         assert status.health is ProviderHealth.OK and not status.stale, status
         assert status.skipped == 0 and status.session_count > 0
         assert not any(store.is_stale(k) for k in keys_of(store, name))
-        self.app.screen.tick()
+        self.app.redraw(routine=True)
         assert "FAILING" not in bar_text(self.app, name)
         self.sim.set_fault(kind, None)
 
@@ -243,7 +243,7 @@ class Matrix:
         status = store.status(name)
         assert not status.stale and status.consecutive_failures == 0
         assert not any(store.is_stale(k) for k in keys_of(store, name))
-        self.app.screen.tick()
+        self.app.redraw(routine=True)
         line = self.app.screen.query_one(f"#provider-{INDEX_OF[name]}")
         assert not line.has_class("-failing") and "OK" in bar_text(self.app, name)
         kinds = [e.kind for e in store.events if e.provider == name]

@@ -114,7 +114,7 @@ async def test_hostile_text_shows_literally_everywhere(app: LivetopApp) -> None:
         # The detail pane of each session, the screen around it unbroken.
         for key in list(table.keys):
             table.select_key(key)
-            app.screen.tick()
+            app.redraw(routine=True)
             session = store.get(key)
             assert session is not None
             pane = str(app.screen.query_one(DetailPane).query_one("#detail-text").render())
@@ -152,7 +152,7 @@ async def test_hostile_text_shows_literally_everywhere(app: LivetopApp) -> None:
         )
         store.fail("calls", error)
         await pilot.pause()
-        app.screen.tick()
+        app.redraw(routine=True)
         text = bar_text(app, "calls")
         no_raw_controls(text)
         assert "[bold red]PWNED[/]" in text and "\\x1b[2J" in text

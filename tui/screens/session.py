@@ -59,10 +59,8 @@ class SessionScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.sync()
 
-    def sync(self) -> None:
-        self.tick()
-
-    def tick(self) -> None:
+    def sync(self, *, routine: bool = False) -> None:
+        """Redraw from the store (all of it is cheap here, so `routine` changes nothing)."""
         if not self._ready:  # children are composed only once on_mount runs
             return
         app = self.livetop
@@ -86,4 +84,4 @@ class SessionScreen(Screen[None]):
     def action_reveal(self) -> None:
         if not self.query_one(DetailPane).reveal_secret():
             self.notify("this session has no stream key", timeout=2)
-        self.tick()
+        self.sync()

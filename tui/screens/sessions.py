@@ -151,9 +151,10 @@ class SessionsScreen(Screen[None]):
                 if "state" in fields and session and session.state is SessionState.ENDED:
                     self.table.mark(key, "ended", until)
 
-    def sync(self) -> None:
+    def sync(self, *, routine: bool = False) -> None:
         """Redraw from the store: rows (re-sorted only if an order-deciding value changed),
-        counts, providers, detail; only what changed is repainted."""
+        counts, providers, detail; only what changed is repainted. `routine`: the app's 1 s
+        tick (see `_refresh`)."""
         if not self._ready:  # children are composed only once on_mount runs
             return
         store = self.livetop.store
@@ -167,11 +168,7 @@ class SessionsScreen(Screen[None]):
             moved = bool(touched) and self._list.update(store.get, touched)
         if moved:
             self.table.set_rows(self._list.keys)
-        self._refresh(routine=False)
-
-    def tick(self) -> None:
-        """Once a second: clocks, ages, marks, counts, providers, the detail pane."""
-        self._refresh(routine=True)
+        self._refresh(routine=routine)
 
     def _refresh(self, *, routine: bool) -> None:
         """Everything but the rows' order; each part compares before it repaints, so an
