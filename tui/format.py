@@ -55,6 +55,25 @@ def age(when: datetime | None, now: datetime) -> str:
     return "now" if seconds < 5 else duration(seconds)
 
 
+def duration_stays(seconds: float) -> float:
+    """Seconds for which `duration` of a span growing with the clock reads as it does now."""
+    if seconds < 1:
+        return 1 - seconds  # "0s" (a start in the future too) until then
+    if seconds < 60:
+        return 1 - seconds % 1
+    if seconds < 86400:
+        return 60 - seconds % 60
+    return 3600 - seconds % 3600
+
+
+def age_stays(when: datetime | None, now: datetime) -> float:
+    """Seconds for which `age(when, ...)` reads as it does at `now`."""
+    if when is None:
+        return math.inf
+    seconds = (now - when).total_seconds()
+    return 5 - seconds if seconds < 5 else duration_stays(seconds)
+
+
 def timestamp(when: datetime | None) -> str:
     """ISO 8601 UTC to the second, for detail views."""
     if when is None:

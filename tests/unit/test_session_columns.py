@@ -1,5 +1,5 @@
-"""A row's text is recomputed only when the clock could change it: `stable_for` never
-promises longer than the cells really stay the same."""
+"""A row's text, and the detail pane's, is recomputed only when the clock could change it:
+`stable_for` and `detail_pane.stays` never promise longer than the text really stays the same."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui.models import ProviderKind, Session, SessionState
+from tui.widgets.detail_pane import describe, stays
 from tui.widgets.session_columns import COLUMNS, stable_for
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -56,11 +57,38 @@ def test_cells_stay_the_same_for_as_long_as_promised(
     assert cells(s, later) == cells(s, NOW)
 
 
+@given(
+    st.sampled_from([SessionState.LIVE, SessionState.ENDED]),
+    ages,
+    ages,
+    st.floats(0, 1, exclude_max=True),
+)
+def test_the_detail_text_stays_the_same_for_as_long_as_promised(
+    state: SessionState, started: float | None, seen: float | None, share: float
+) -> None:
+    s = session(state, started, seen)
+    wait = stays(s, NOW)
+    assert wait > 0
+    if wait == float("inf"):
+        wait = 10 * 86400.0
+    later = NOW + timedelta(seconds=max(0.0, wait * share - 1e-6))
+    text = describe(s, NOW, reveal=False, stale=False)
+    assert describe(s, later, reveal=False, stale=False).plain == text.plain
+    # and it is no promise of nothing: the moment it runs out, the text can change
+    if wait < 10 * 86400.0:
+        after = describe(s, NOW + timedelta(seconds=wait + 1e-3), reveal=False, stale=False)
+        assert after.plain != text.plain
+
+
 def test_a_long_running_session_is_recomputed_once_a_minute_not_every_second() -> None:
     s = session(SessionState.LIVE, started=3600 + 30.5, seen=120.5)
     assert stable_for(s, NOW) == 29.5
     assert stable_for(session(SessionState.LIVE, 5.25, 3.0), NOW) == 0.75  # "5s" ticks
     assert stable_for(session(SessionState.ENDED, None, None), NOW) == float("inf")
+    # the detail pane shows the exact age: a second, not 5 s, under a minute
+    assert stays(s, NOW) == 29.5
+    assert stays(session(SessionState.LIVE, 3600.0, 7.25), NOW) == 0.75
+    assert stays(session(SessionState.ENDED, None, 2.0), NOW) == 3.0  # "now" until 5 s
 
 
 def test_a_session_off_air_shows_no_rate() -> None:

@@ -8,6 +8,7 @@ or ingest key stays masked until the operator reveals it, and hides itself again
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -90,6 +91,15 @@ def describe(session: Session, now: datetime, *, reveal: bool, stale: bool) -> T
     return text
 
 
+def stays(session: Session, now: datetime) -> float:
+    """Seconds for which `describe` reads as it does at `now`: only its on-air time and
+    last-seen age move with the clock."""
+    wait = fmt.age_stays(session.last_seen, now)
+    if session.is_live and session.started_at:
+        wait = min(wait, fmt.duration_stays((now - session.started_at).total_seconds()))
+    return wait
+
+
 class DetailPane(VerticalScroll, can_focus=False):
     """Shows one session; `show(None)` shows a hint instead."""
 
@@ -103,6 +113,7 @@ class DetailPane(VerticalScroll, can_focus=False):
         self._now = datetime.now().astimezone()
         self._stale = False
         self._inputs: tuple[object, ...] = ()
+        self._until = 0.0  # when the clock alone may change the text drawn for `_inputs`
 
     def compose(self) -> ComposeResult:
         yield LineStatic(id="detail-sparks")
@@ -124,11 +135,14 @@ class DetailPane(VerticalScroll, can_focus=False):
         *,
         stale: bool = False,
     ) -> None:
-        # Most calls come after a poll that did not touch this session: nothing to draw.
-        inputs = (session, history[-1] if history else None, now, stale, self.revealed, self.size)
-        if inputs == self._inputs:
+        # Most calls come after a poll that did not touch this session, or on a tick that
+        # moves none of its ages: nothing to draw.
+        inputs = (session, history[-1] if history else None, stale, self.revealed, self.size)
+        moment = now.timestamp()
+        if inputs == self._inputs and moment < self._until:
             return
         self._inputs = inputs
+        self._until = moment + (stays(session, now) if session else math.inf) - 1e-6
         if session is None or self._session is None or session.key != self._session.key:
             self.hide_secret()
         self._session = session

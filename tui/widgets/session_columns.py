@@ -78,7 +78,7 @@ def stable_for(s: Session, now: datetime) -> float:
     changes, not on every tick."""
     wait = inf
     if s.is_live and s.started_at:
-        wait = _duration_wait((now - s.started_at).total_seconds())
+        wait = fmt.duration_stays((now - s.started_at).total_seconds())
     if s.last_seen is not None:
         seen = (now - s.last_seen).total_seconds()
         if seen < 10:  # "now"
@@ -86,19 +86,8 @@ def stable_for(s: Session, now: datetime) -> float:
         elif seen < 60:  # in steps of 5 s
             wait = min(wait, 5 - seen % 5)
         else:
-            wait = min(wait, _duration_wait(seen))
+            wait = min(wait, fmt.duration_stays(seen))
     return wait
-
-
-def _duration_wait(elapsed: float) -> float:
-    """Seconds until `fmt.duration(elapsed)` can show something else."""
-    if elapsed < 0:
-        return -elapsed  # "0s" until then
-    if elapsed < 60:
-        return 1 - elapsed % 1
-    if elapsed < 86400:
-        return 60 - elapsed % 60
-    return 3600 - elapsed % 3600
 
 
 NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
