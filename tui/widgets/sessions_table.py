@@ -192,7 +192,7 @@ class SessionsTable(ScrollView, can_focus=True):
         now = self._clock()
         drawn = self._drawn
         for y in range(self.size.height):
-            state, before = self._line_state(y, now), drawn.get(y)
+            state, before = self._line_state(y, now, width), drawn.get(y)
             if state == before:
                 continue
             span: tuple[int, int] | None = (0, width)
@@ -283,9 +283,9 @@ class SessionsTable(ScrollView, can_focus=True):
         # The content width: the vertical scrollbar takes its column out of `size`.
         return self.scrollable_content_region.width
 
-    def _line_state(self, y: int, now: datetime) -> tuple[object, ...]:
-        """Everything that decides how screen line `y` looks; equal state, equal strip."""
-        width = self._width
+    def _line_state(self, y: int, now: datetime, width: int) -> tuple[object, ...]:
+        """Everything that decides how screen line `y` looks at content `width`; equal state,
+        equal strip."""
         if y == 0:
             return ("header", width)
         row = self.scroll_offset.y + y - 1
@@ -321,7 +321,7 @@ class SessionsTable(ScrollView, can_focus=True):
         return "" if session.is_live else "dim"
 
     def render_line(self, y: int) -> Strip:
-        state = self._line_state(y, self._clock())
+        state = self._line_state(y, self._clock(), self._width)
         self._drawn[y] = state
         return self._strip(state)
 
