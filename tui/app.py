@@ -146,6 +146,10 @@ class LivetopApp(App[None]):
     # -- store → screens -----------------------------------------------------------------
 
     def _on_store(self, diff: StoreDiff) -> None:
+        # A poll starting or being scheduled (two of a poll's three updates) changes nothing
+        # shown at once: the tick shows a slow poll or a retry countdown.
+        if diff.schedule_only:
+            return
         self._pending.append(diff)
         self.post_message(StoreUpdated())
 
@@ -157,9 +161,8 @@ class LivetopApp(App[None]):
         """Hand the queued diffs to the screens and raise their alerts; True when they hold
         something to draw at once (see the module doc), else it waits for the tick."""
         diffs, self._pending = self._pending, []
-        # A poll can finish while the app is closing, after its screens are gone. A poll
-        # starting or being scheduled (two of a poll's three updates) changes nothing shown.
-        if all(d.schedule_only for d in diffs) or not self.screen_stack:
+        # A poll can finish while the app is closing, after its screens are gone.
+        if not diffs or not self.screen_stack:
             return False
         initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
         for screen in self.screen_stack:

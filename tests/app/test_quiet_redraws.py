@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from conftest import frozen_app, live_app, wait_for
 from textual.app import App, ComposeResult
+from textual.message import Message
 
-from tui.app import LivetopApp
+from tui.app import LivetopApp, StoreUpdated
 from tui.models import FetchResult, ProviderKind, Session, SessionState
 from tui.screens.session import SessionScreen
 from tui.screens.sessions import SessionsScreen
-from tui.store import ProviderHealth, ProviderStatus, Sample
+from tui.store import ProviderHealth, ProviderStatus, Sample, StoreDiff
 from tui.widgets import detail_pane
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.line_static import LineStatic
@@ -101,25 +102,30 @@ async def test_the_same_inputs_build_and_draw_nothing(monkeypatch: pytest.Monkey
 async def test_a_poll_starting_or_scheduled_redraws_no_screen(
     sim: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Of a poll's store updates only its result can change the screen: a batch of updates
-    that only reschedules polls never redraws it at once."""
+    """Of a poll's store updates only its result can change the screen: an update that only
+    reschedules polls is not even a message to the app."""
     syncs = spy_syncs(monkeypatch)
-    batches: list[tuple[bool, bool]] = []  # (only schedules in it, redrew)
-    original_handler = LivetopApp.on_store_updated
+    updates: list[tuple[bool, int]] = []  # (only a schedule, messages posted for it)
+    posted = [0]
+    original_post, original_on_store = LivetopApp.post_message, LivetopApp._on_store
 
-    def handler(self: LivetopApp, message: Any) -> None:
-        pending, before = list(self._pending), len(syncs)
-        original_handler(self, message)
-        if pending:  # a later message (or the tick) may find the batch taken already
-            batches.append((all(d.schedule_only for d in pending), len(syncs) > before))
+    def post_message(self: LivetopApp, message: Message) -> bool:
+        posted[0] += isinstance(message, StoreUpdated)
+        return original_post(self, message)
 
-    monkeypatch.setattr(LivetopApp, "on_store_updated", handler)
+    def on_store(self: LivetopApp, diff: StoreDiff) -> None:
+        before = posted[0]
+        original_on_store(self, diff)
+        updates.append((diff.schedule_only, posted[0] - before))
+
+    monkeypatch.setattr(LivetopApp, "post_message", post_message)
+    monkeypatch.setattr(LivetopApp, "_on_store", on_store)
     app = live_app(sim)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: batches.count((True, False)) >= 6)
+        await wait_for(pilot, lambda: updates.count((True, 0)) >= 6 and (False, 1) in updates)
         await pilot.press("q")
-    assert (False, True) in batches  # the first results are drawn at once
-    assert (True, True) not in batches, batches
+    assert set(updates) == {(True, 0), (False, 1)}, updates
+    assert False in syncs  # the first results are drawn at once
 
 
 def spy_syncs(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
