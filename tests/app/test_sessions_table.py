@@ -1,8 +1,14 @@
 """The sessions table's cursor: it shows the top row (what needs eyes first) until the
-operator moves it, then stays on its session however the rows move."""
+operator moves it, then stays on its session however the rows move. And its quiet seconds:
+a tick with no new data costs nothing until an age can read differently."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 from textual.app import App, ComposeResult
 
 from tui.models import ProviderKind, Session, SessionKey, SessionState
@@ -37,3 +43,51 @@ async def test_the_cursor_follows_the_top_until_the_operator_moves_it() -> None:
         assert table.cursor_key == key("b")  # the operator's choice stays
         table.set_rows([key("d"), key("c"), key("a")])  # b left: the row at the same height
         assert table.cursor_key == key("a")
+
+
+async def test_a_tick_compares_the_lines_only_once_an_age_can_read_differently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`refresh_due` (the 1 s tick with no new data) skips the per-line compare while every
+    visible age still reads the same; rows, marks and the cursor end that at once."""
+    now = [datetime(2026, 11, 22, 12, 0, tzinfo=UTC)]
+    started = now[0] - timedelta(minutes=5, seconds=20)  # "5m" on air for 40 s more
+
+    def aired(k: SessionKey) -> Session:
+        return replace(lookup(k), started_at=started, last_seen=started)
+
+    compares: list[int] = []
+    original = SessionsTable._line_state
+
+    def line_state(self: SessionsTable, *args: Any) -> tuple[object, ...]:
+        compares.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(SessionsTable, "_line_state", line_state)
+
+    class Aired(App[None]):
+        def compose(self) -> ComposeResult:
+            yield SessionsTable(aired, clock=lambda: now[0])
+
+    async with Aired().run_test(size=(80, 10)) as pilot:
+        table = pilot.app.query_one(SessionsTable)
+        table.set_rows([key("a"), key("b")])
+        await pilot.pause()
+        drawn = [table.render_line(y).text for y in range(3)]
+
+        def ticks(seconds: float) -> int:
+            compares.clear()
+            now[0] += timedelta(seconds=seconds)
+            table.refresh_due()
+            return len(compares)
+
+        assert ticks(30) == 0  # still "5m" and "5m" ago
+        assert ticks(9) == 0
+        assert ticks(2) > 0  # "6m": compared, and the rows repainted
+        assert [table.render_line(y).text for y in range(3)] != drawn
+        assert ticks(1) == 0
+        table.mark(key("b"), "new", float("inf"))
+        assert ticks(0) > 0
+        assert ticks(0) == 0
+        await pilot.press("j")  # the cursor moved: compared at once, and settled again
+        assert ticks(0) == 0

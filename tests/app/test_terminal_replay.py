@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from conftest import frozen_app, wait_for
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
@@ -17,14 +18,15 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
 
 from tui import partial_update
+from tui.clock import FakeClock
 from tui.models import ProviderKind, Session, SessionKey, SessionState
+from tui.sim import Fault
 from tui.widgets.line_static import LineStatic
 from tui.widgets.sessions_table import SessionsTable
 
 LIVE = SessionState.LIVE
 
 COLS, ROWS = 60, 8
-PLAIN = Console(color_system=None, force_terminal=True, width=COLS)
 _CONTROL = re.compile(r"\x1b\[(\d*);?(\d*)H|\x1b\[[0-9;?]*[ -/]*[@-~]|[\r\n]")
 WORDS = ["12 ms", "183 ms", "1006 ms", "中文", "live", "ended", "—", "· every 2s ·", "", "x" * 30]
 
@@ -32,10 +34,12 @@ WORDS = ["12 ms", "183 ms", "1006 ms", "中文", "live", "ended", "—", "· eve
 class Terminal:
     """Cells and a cursor: enough of a terminal to replay Textual's output."""
 
-    def __init__(self) -> None:
-        self.cells = [[" "] * COLS for _ in range(ROWS)]
+    def __init__(self, cols: int = COLS, rows: int = ROWS) -> None:
+        self.cols = cols
+        self.cells = [[" "] * cols for _ in range(rows)]
         self.row = self.col = 0
         self.sent: list[ChopsUpdate | LayoutUpdate] = []
+        self.plain = Console(color_system=None, force_terminal=True, width=cols)
 
     def feed(self, data: str) -> None:
         pos = 0
@@ -55,9 +59,9 @@ class Terminal:
             self.col += width
 
     @classmethod
-    def watching(cls, app: App[None]) -> Terminal:
+    def watching(cls, app: App[None], cols: int = COLS, rows: int = ROWS) -> Terminal:
         """A terminal that receives every update `app` sends (it runs headless)."""
-        terminal = cls()
+        terminal = cls(cols, rows)
         display = app._display
 
         def record(screen: Any, renderable: Any) -> None:
@@ -71,18 +75,18 @@ class Terminal:
     def assert_shows(self, app: App[None]) -> None:
         """Apply what was sent since last time; the screen must be what a full repaint draws."""
         for update in self.sent:
-            self.feed(update.render_segments(PLAIN))
+            self.feed(update.render_segments(self.plain))
         self.sent.clear()
-        truth = [cells(strip.text) for strip in app.screen._compositor.render_strips()]
+        truth = [cells(strip.text, self.cols) for strip in app.screen._compositor.render_strips()]
         assert self.cells == truth
 
 
-def cells(text: str) -> list[str]:
+def cells(text: str, cols: int = COLS) -> list[str]:
     """A line as the terminal holds it: a wide character, then an empty cell."""
     out: list[str] = []
     for char in text:
         out += [char] + [""] * (cell_len(char) - 1)
-    return out + [" "] * (COLS - len(out))
+    return out + [" "] * (cols - len(out))
 
 
 class Lines(App[None]):
@@ -165,3 +169,50 @@ async def test_the_table_shows_what_a_full_repaint_would() -> None:
                 await pilot.press(rng.choice(["j", "k", "pagedown", "g"]))
             await pilot.pause()
             terminal.assert_shows(app)
+
+
+async def test_the_console_shows_what_a_full_repaint_would(frozen_sim: Any) -> None:
+    """The whole console over ticks that only move ages, and a provider failing (its rows
+    turn stale at once): the terminal holds what a full repaint would draw, and the table's
+    lines are what the store says now (a repaint from Textual's caches would not tell)."""
+    assert partial_update.install()
+    app = frozen_app(frozen_sim)
+    terminal = Terminal.watching(app, 120, 30)
+    async with app.run_test(size=(120, 30)) as pilot:
+        for name in app.refresher.providers:
+            app.refresher.refresh_now(name)
+            await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
+        app._ticker.pause()  # the test ticks, and moves the clock
+        app.refresher.resume()  # polls on the test's clock keep every provider fresh
+        await pilot.pause()
+        terminal.assert_shows(app)
+        assert isinstance(app.clock, FakeClock)
+        for _ in range(12):
+            await app.clock.advance(1.0)
+            app._tick()
+            await pilot.pause()
+            terminal.assert_shows(app)
+            assert table_lines(terminal, app) == fresh_table_lines(app)
+        assert not any(line.startswith("~") for line in table_lines(terminal, app))
+        frozen_sim.set_fault("uiza", Fault(html_5xx=1.0))
+        app.refresher.refresh_now("uiza")
+        await wait_for(pilot, lambda: app.store.status("uiza").stale)
+        await pilot.pause()
+        terminal.assert_shows(app)
+        shown = table_lines(terminal, app)
+        assert shown == fresh_table_lines(app)
+        assert any(line.startswith("~ uiza") for line in shown)
+        app._ticker.resume()
+
+
+def table_lines(terminal: Terminal, app: App[None]) -> list[str]:
+    """The sessions table's lines as the terminal shows them."""
+    region = app.screen.query_one(SessionsTable).region
+    rows = terminal.cells[region.y : region.bottom]
+    return ["".join(row[region.x : region.right]).rstrip() for row in rows]
+
+
+def fresh_table_lines(app: App[None]) -> list[str]:
+    """The table's lines rendered now from the store, whatever was drawn before."""
+    table = app.screen.query_one(SessionsTable)
+    return [table.render_line(y).text.rstrip() for y in range(table.size.height)]

@@ -79,6 +79,7 @@ class SessionsScreen(Screen[None]):
         self._list = self._new_list()
         self._rebuild = True  # the next sync filters and sorts from scratch
         self._touched: set[SessionKey] = set()  # sessions the store changed since the last sync
+        self._rows_changed = True  # sessions or their staleness changed since the last sync
         self._bar_states: object = None  # the providers' states it showed
 
     def _new_list(self) -> SessionList:
@@ -140,6 +141,8 @@ class SessionsScreen(Screen[None]):
             touched.update(diff.added)
             touched.update(diff.changed)
             touched.update(diff.removed)
+            if diff.sessions_changed or diff.stale_changed:
+                self._rows_changed = True
             if diff.provider not in initial:
                 for key in diff.added:
                     # A drill-down brings in old sessions too: only a new broadcast is "new".
@@ -184,7 +187,11 @@ class SessionsScreen(Screen[None]):
         header.now = app.now()
         self._show_providers(routine)
         self.table.expire_marks(self.livetop.clock.monotonic())
-        self.table.refresh_changed()
+        if self._rows_changed:
+            self._rows_changed = False
+            self.table.refresh_changed()
+        else:  # only the clock moved: most seconds no visible age reads differently
+            self.table.refresh_due()
         self._show_detail()
         events = self.query_one(EventLog)
         if events.display:

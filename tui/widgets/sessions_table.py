@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from math import ceil
+from math import ceil, inf
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -107,6 +107,10 @@ class SessionsTable(ScrollView, can_focus=True):
         # key -> (session, valid until, width, cells): a row's text is computed again only
         # when its session object changes or its ages would read differently (`stable_for`).
         self._cells: dict[SessionKey, tuple[Session, float, int, tuple[str, ...]]] = {}
+        # What `refresh_changed` last compared against, and until when the clock alone leaves
+        # every visible line as it is; `refresh_due` skips the compare inside that.
+        self._settled: tuple[tuple[object, ...], float] | None = None
+        self._version = 0  # bumped by whatever the settled fingerprint cannot see (rows, marks)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -130,6 +134,7 @@ class SessionsTable(ScrollView, can_focus=True):
         """
         old_row = self._index.get(self._cursor, 0) if self._cursor else 0
         self._keys = keys
+        self._version += 1
         self._index = {k: i for i, k in enumerate(keys)}
         self._set_virtual_height(len(keys) + 1)
         if self._follow_top:
@@ -177,10 +182,28 @@ class SessionsTable(ScrollView, can_focus=True):
     def mark(self, key: SessionKey, kind: str, until: float) -> None:
         """Flag a row as just added ("new") or just ended ("ended") until a monotonic time."""
         self._marks[key] = (kind, until)
+        self._version += 1
 
     def expire_marks(self, now: float) -> None:
         for key in [k for k, (_, until) in self._marks.items() if until <= now]:
             del self._marks[key]
+            self._version += 1
+
+    def refresh_due(self) -> None:
+        """`refresh_changed` for when only the clock moved (no session changed since the
+        last call): it compares the lines again only once one of their ages can read
+        differently, or the rows, marks, cursor, scroll or size changed."""
+        settled = self._settled
+        if (
+            settled is not None
+            and settled[0] == self._fingerprint()
+            and self._clock().timestamp() < settled[1]
+        ):
+            return
+        self.refresh_changed()
+
+    def _fingerprint(self) -> tuple[object, ...]:
+        return (self._version, self._cursor, self.scroll_offset.y, self.size, self._width)
 
     def refresh_changed(self) -> None:
         """Repaint only the cells of the visible lines that no longer show what was drawn.
@@ -205,6 +228,15 @@ class SessionsTable(ScrollView, can_focus=True):
                 self.refresh(Region(span[0], y, span[1] - span[0], 1))
             else:
                 drawn[y] = state  # looks the same (a cell text that rendered alike)
+        self._settled = (self._fingerprint(), self._stable_until())
+
+    def _stable_until(self) -> float:
+        """When the clock alone may first change a visible row: the soonest end of their
+        cached cells (`_line_state` has just brought those up to date)."""
+        top = self.scroll_offset.y
+        cells = self._cells
+        visible = (cells.get(key) for key in self._keys[top : top + self.size.height])
+        return min((c[1] for c in visible if c is not None), default=inf)
 
     # -- cursor -----------------------------------------------------------------------------
 
