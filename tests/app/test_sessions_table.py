@@ -45,16 +45,17 @@ async def test_the_cursor_follows_the_top_until_the_operator_moves_it() -> None:
         assert table.cursor_key == key("a")
 
 
-async def test_a_tick_compares_the_lines_only_once_an_age_can_read_differently(
+async def test_a_tick_compares_only_changed_rows_until_an_age_can_read_differently(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`refresh_due` (the 1 s tick with no new data) skips the per-line compare while every
-    visible age still reads the same; rows, marks and the cursor end that at once."""
+    """`refresh_rows` (the 1 s tick) compares only the lines of sessions that changed while
+    every visible age still reads the same; rows, marks and the cursor compare all at once."""
     now = [datetime(2026, 11, 22, 12, 0, tzinfo=UTC)]
     started = now[0] - timedelta(minutes=5, seconds=20)  # "5m" on air for 40 s more
+    rates = {key("a"): 1e6, key("b"): 2e6, key("c"): 3e6}
 
     def aired(k: SessionKey) -> Session:
-        return replace(lookup(k), started_at=started, last_seen=started)
+        return replace(lookup(k), started_at=started, last_seen=started, ingest_bps=rates[k])
 
     compares: list[int] = []
     original = SessionsTable._line_state
@@ -71,23 +72,28 @@ async def test_a_tick_compares_the_lines_only_once_an_age_can_read_differently(
 
     async with Aired().run_test(size=(80, 10)) as pilot:
         table = pilot.app.query_one(SessionsTable)
-        table.set_rows([key("a"), key("b")])
+        table.set_rows(list(rates))
         await pilot.pause()
-        drawn = [table.render_line(y).text for y in range(3)]
 
-        def ticks(seconds: float) -> int:
+        def shown() -> list[str]:
+            return [table.render_line(y).text for y in range(4)]
+
+        def tick(seconds: float, *changed: SessionKey) -> int:
             compares.clear()
             now[0] += timedelta(seconds=seconds)
-            table.refresh_due()
+            table.refresh_rows(set(changed))
             return len(compares)
 
-        assert ticks(30) == 0  # still "5m" and "5m" ago
-        assert ticks(9) == 0
-        assert ticks(2) > 0  # "6m": compared, and the rows repainted
-        assert [table.render_line(y).text for y in range(3)] != drawn
-        assert ticks(1) == 0
-        table.mark(key("b"), "new", float("inf"))
-        assert ticks(0) > 0
-        assert ticks(0) == 0
+        drawn = shown()
+        assert tick(30) == 0  # still "5m" on air and "5m" ago
+        rates[key("b")] = 7e6
+        assert tick(9, key("b")) == 1  # b's line alone
+        assert "7.0 Mb/s" in shown()[2]
+        assert tick(2) == table.size.height  # "6m": every line compared, and repainted
+        assert shown()[1:] != drawn[1:]
+        assert tick(1) == 0
+        table.mark(key("c"), "new", float("inf"))
+        assert tick(0) == table.size.height
+        assert tick(0) == 0
         await pilot.press("j")  # the cursor moved: compared at once, and settled again
-        assert ticks(0) == 0
+        assert tick(0) == 0

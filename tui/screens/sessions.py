@@ -79,7 +79,7 @@ class SessionsScreen(Screen[None]):
         self._list = self._new_list()
         self._rebuild = True  # the next sync filters and sorts from scratch
         self._touched: set[SessionKey] = set()  # sessions the store changed since the last sync
-        self._rows_changed = True  # sessions or their staleness changed since the last sync
+        self._restale = False  # a provider's staleness flipped: all its rows look different
         self._bar_states: object = None  # the providers' states it showed
 
     def _new_list(self) -> SessionList:
@@ -141,8 +141,7 @@ class SessionsScreen(Screen[None]):
             touched.update(diff.added)
             touched.update(diff.changed)
             touched.update(diff.removed)
-            if diff.sessions_changed or diff.stale_changed:
-                self._rows_changed = True
+            self._restale |= diff.stale_changed
             if diff.provider not in initial:
                 for key in diff.added:
                     # A drill-down brings in old sessions too: only a new broadcast is "new".
@@ -161,23 +160,27 @@ class SessionsScreen(Screen[None]):
         if not self._ready:  # children are composed only once on_mount runs
             return
         store = self.livetop.store
+        changed: set[SessionKey] | None = None  # rows that may look different (None: any)
         if self._rebuild:
             self._rebuild = False
             self._touched.clear()
             self._list.rebuild(store.sessions())
             moved = self._list.keys != self.table.keys
         else:
-            touched, self._touched = self._touched, set()
-            moved = bool(touched) and self._list.update(store.get, touched)
+            changed, self._touched = self._touched, set()
+            moved = bool(changed) and self._list.update(store.get, changed)
+        if self._restale:
+            self._restale, changed = False, None
         if moved:
             self.table.set_rows(self._list.keys)
-        self._refresh(routine=routine)
+        self._refresh(routine=routine, rows=changed)
 
-    def _refresh(self, *, routine: bool) -> None:
+    def _refresh(self, *, routine: bool, rows: set[SessionKey] | None) -> None:
         """Everything but the rows' order; each part compares before it repaints, so an
-        unchanged screen costs no output. `routine` (the 1 s tick) also redraws the provider
-        bar's times (a late provider's data age, "retry in"); after a store update it is
-        redrawn only when a provider's state did."""
+        unchanged screen costs no output. `rows`: the sessions changed since the last call
+        (None: any row may look different). `routine` (the 1 s tick) also redraws the
+        provider bar's times (a late provider's data age, "retry in"); after a store update
+        it is redrawn only when a provider's state did."""
         if not self._ready:  # children are composed only once on_mount runs
             return
         app = self.livetop
@@ -187,11 +190,10 @@ class SessionsScreen(Screen[None]):
         header.now = app.now()
         self._show_providers(routine)
         self.table.expire_marks(self.livetop.clock.monotonic())
-        if self._rows_changed:
-            self._rows_changed = False
+        if rows is None:
             self.table.refresh_changed()
-        else:  # only the clock moved: most seconds no visible age reads differently
-            self.table.refresh_due()
+        else:  # most seconds no visible age reads differently: compare only changed rows
+            self.table.refresh_rows(rows)
         self._show_detail()
         events = self.query_one(EventLog)
         if events.display:

@@ -8,7 +8,7 @@ session key, not a row index, so it stays on its session across refreshes, sorts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from math import ceil, inf
 from typing import ClassVar
@@ -108,7 +108,7 @@ class SessionsTable(ScrollView, can_focus=True):
         # when its session object changes or its ages would read differently (`stable_for`).
         self._cells: dict[SessionKey, tuple[Session, float, int, tuple[str, ...]]] = {}
         # What `refresh_changed` last compared against, and until when the clock alone leaves
-        # every visible line as it is; `refresh_due` skips the compare inside that.
+        # every visible line as it is; `refresh_rows` compares only changed rows inside that.
         self._settled: tuple[tuple[object, ...], float] | None = None
         self._version = 0  # bumped by whatever the settled fingerprint cannot see (rows, marks)
 
@@ -189,18 +189,24 @@ class SessionsTable(ScrollView, can_focus=True):
             del self._marks[key]
             self._version += 1
 
-    def refresh_due(self) -> None:
-        """`refresh_changed` for when only the clock moved (no session changed since the
-        last call): it compares the lines again only once one of their ages can read
-        differently, or the rows, marks, cursor, scroll or size changed."""
+    def refresh_rows(self, keys: Collection[SessionKey]) -> None:
+        """`refresh_changed` for when only these sessions changed since the last call (none:
+        only the clock moved). Only their lines are compared, unless an age on screen can
+        read differently by now, or the rows, marks, cursor, scroll or size changed."""
         settled = self._settled
-        if (
-            settled is not None
-            and settled[0] == self._fingerprint()
-            and self._clock().timestamp() < settled[1]
-        ):
+        now = self._clock()
+        if settled is None or settled[0] != self._fingerprint() or now.timestamp() >= settled[1]:
+            self.refresh_changed()
             return
-        self.refresh_changed()
+        if not keys:
+            return
+        width, top = self._width, self.scroll_offset.y
+        rows = self._keys
+        for y in range(1, self.size.height):
+            row = top + y - 1
+            if row < len(rows) and rows[row] in keys:
+                self._compare_line(y, now, width)
+        self._settled = (settled[0], self._stable_until())
 
     def _fingerprint(self) -> tuple[object, ...]:
         return (self._version, self._cursor, self.scroll_offset.y, self.size, self._width)
@@ -213,22 +219,25 @@ class SessionsTable(ScrollView, can_focus=True):
         """
         width = self._width
         now = self._clock()
-        drawn = self._drawn
         for y in range(self.size.height):
-            state, before = self._line_state(y, now, width), drawn.get(y)
-            if state == before:
-                continue
-            span: tuple[int, int] | None = (0, width)
-            if before is not None and before[:2] == state[:2]:  # both rows at this width
-                old = self._strips.get(before)
-                span = span if old is None else changed_span(old, self._strip(state))
-            if span is not None:
-                # Not `refresh_line`: its region takes in the scrollbar, which Textual would
-                # then re-send too (~25 bytes a line).
-                self.refresh(Region(span[0], y, span[1] - span[0], 1))
-            else:
-                drawn[y] = state  # looks the same (a cell text that rendered alike)
+            self._compare_line(y, now, width)
         self._settled = (self._fingerprint(), self._stable_until())
+
+    def _compare_line(self, y: int, now: datetime, width: int) -> None:
+        """Repaint the cells of screen line `y` that no longer show what was drawn."""
+        state, before = self._line_state(y, now, width), self._drawn.get(y)
+        if state == before:
+            return
+        span: tuple[int, int] | None = (0, width)
+        if before is not None and before[:2] == state[:2]:  # both rows at this width
+            old = self._strips.get(before)
+            span = span if old is None else changed_span(old, self._strip(state))
+        if span is not None:
+            # Not `refresh_line`: its region takes in the scrollbar, which Textual would then
+            # re-send too (~25 bytes a line).
+            self.refresh(Region(span[0], y, span[1] - span[0], 1))
+        else:
+            self._drawn[y] = state  # looks the same (a cell text that rendered alike)
 
     def _stable_until(self) -> float:
         """When the clock alone may first change a visible row: the soonest end of their
