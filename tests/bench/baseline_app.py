@@ -135,6 +135,12 @@ class DataTableSessions(DataTable[Any]):
             self.move_cursor(row=rank[cursor], animate=False)
         self.refresh_changed()
 
+    def refresh_rows(self, keys: Iterable[SessionKey]) -> None:
+        """What the screen calls after a sync with these sessions changed (or only the clock
+        moved): `refresh_changed`, as on every sync."""
+        self._dirty.update(keys)
+        self.refresh_changed()
+
     def refresh_changed(self) -> None:
         """`update_cell` where a value changed: changed sessions, live ones, and a sweep."""
         candidates = set(self._dirty)
