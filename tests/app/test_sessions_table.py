@@ -97,3 +97,25 @@ async def test_a_tick_compares_only_changed_rows_until_an_age_can_read_different
         assert tick(0) == 0
         await pilot.press("j")  # the cursor moved: compared at once, and settled again
         assert tick(0) == 0
+
+
+async def test_repainted_regions_are_not_kept() -> None:
+    """Every changed span is a region Textual records; drawn, none stays held."""
+    names = {key(n): n for n in "abcdef"}
+
+    def named(k: SessionKey) -> Session:
+        return replace(lookup(k), name=names[k])
+
+    class Named(App[None]):
+        def compose(self) -> ComposeResult:
+            yield SessionsTable(named)
+
+    async with Named().run_test(size=(80, 10)) as pilot:
+        table = pilot.app.query_one(SessionsTable)
+        table.set_rows(list(names))
+        for n in range(60):
+            k = key("abcdef"[n % 6])
+            names[k] = "x" * (n % 30)  # a span of another length each time
+            table.refresh_changed()
+            await pilot.pause()
+        assert len(table._dirty_regions) <= 6

@@ -361,6 +361,14 @@ class SessionsTable(ScrollView, can_focus=True):
             return "stale"
         return "" if session.is_live else "dim"
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual keeps every refreshed region in `_dirty_regions` for its default
+        # `render_line` (which renders the whole content while any is pending). This table
+        # renders line by line and never reads them: unemptied, they pile up, one per changed
+        # span, for as long as the console runs.
+        self._dirty_regions.clear()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         state = self._line_state(y, self._clock(), self._width)
         self._drawn[y] = state
