@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, Compositor
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.strip import Strip
 
 from tui import partial_update
@@ -46,8 +47,10 @@ def test_a_cut_through_a_wide_character_takes_all_of_it() -> None:
 def test_install_is_idempotent_and_reversible() -> None:
     assert partial_update.install()
     assert ChopsUpdate.render_segments is partial_update.render_segments
+    assert Compositor.render_partial_update is partial_update.render_partial_update
     partial_update.uninstall()
     assert update("abcdef", 2, 4) == "\x1b[1;1Habcd"  # Textual's own: from the widget's edge
+    assert Compositor.render_partial_update is not partial_update.render_partial_update
 
 
 def test_an_unknown_textual_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,6 +62,7 @@ def test_an_unknown_textual_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(ChopsUpdate, "render_segments", other)
     assert not partial_update.install()
     assert ChopsUpdate.render_segments is other
+    assert Compositor.render_partial_update is not partial_update.render_partial_update
 
 
 class One(App[None]):
@@ -85,3 +89,32 @@ async def test_a_ticking_age_costs_only_its_cells() -> None:
     sent = "".join(u.render_segments(PLAIN) for u in updates if isinstance(u, ChopsUpdate))
     # The move to the first changed cell, its colours, the changed cells: nothing else.
     assert re.sub(r"\x1b\[[0-9;]*m", "", sent) == "\x1b[1;37H1s old · next 1"
+
+
+class Stacked(App[None]):
+    CSS = "LineStatic { height: 1; }"
+
+    def compose(self) -> ComposeResult:
+        for n in range(3):
+            yield LineStatic(Text(f"line {n}"), id=f"l{n}")
+
+
+async def test_only_the_widgets_a_change_touches_are_rendered() -> None:
+    """A clock at the top and an age at the bottom: the widget between them is not rendered
+    again (Textual renders everything inside the box around both)."""
+    app = Stacked()
+    async with app.run_test(size=(40, 3)) as pilot:
+        await pilot.pause()
+        rendered: list[str] = []
+        for pane in app.query(LineStatic):
+            stock = pane.render_lines
+
+            def spy(crop: Region, pane: LineStatic = pane, stock: Any = stock) -> list[Strip]:
+                rendered.append(f"{pane.id} {crop.y}+{crop.height}")
+                return cast("list[Strip]", stock(crop))
+
+            pane.render_lines = spy  # type: ignore[method-assign]
+        app.query_one("#l0", LineStatic).update(Text("line 0 ticked"))
+        app.query_one("#l2", LineStatic).update(Text("line 2 ticked"))
+        await pilot.pause()
+        assert sorted(rendered) == ["l0 0+1", "l2 0+1"]

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
+from textual.containers import Horizontal
 
 from tui import partial_update
 from tui.clock import FakeClock
@@ -131,6 +132,48 @@ async def test_the_screen_shows_what_a_full_repaint_would() -> None:
         for _ in range(150):
             mutate(lines, rng)
             pane.update(render(lines))
+            await pilot.pause()
+            terminal.assert_shows(app)
+
+
+class Mosaic(App[None]):
+    """Panes side by side and above each other, and one on a layer over four of them."""
+
+    CSS = """
+    Screen { layers: base over; }
+    Horizontal { height: 3; }
+    LineStatic { width: 1fr; height: 3; }
+    #over { layer: over; offset: 17 2; width: 23; height: 3; }
+    """
+
+    def compose(self) -> ComposeResult:
+        for row in range(2):
+            with Horizontal():
+                for col in range(3):
+                    yield LineStatic(id=f"p{row}{col}")
+        yield LineStatic(id="over")
+
+
+async def test_panes_and_an_overlay_show_what_a_full_repaint_would() -> None:
+    """Single cells change at every pane's edges and under the overlay: each reaches the
+    terminal, and the overlay stays on top."""
+    assert partial_update.install()
+    app = Mosaic()
+    rng = random.Random(5)
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        terminal = Terminal.watching(app)
+        panes = list(app.query(LineStatic))
+        shown = {pane: [["."] * pane.size.width for _ in range(3)] for pane in panes}
+        for pane in panes:
+            pane.update("\n".join("".join(row) for row in shown[pane]))
+        await pilot.pause()
+        terminal.assert_shows(app)
+        for _ in range(200):
+            pane = rng.choice(panes)
+            width = pane.size.width
+            x = rng.choice([0, width - 1, rng.randrange(width)])
+            shown[pane][rng.randrange(3)][x] = rng.choice("abcxyz#")
+            pane.update("\n".join("".join(row) for row in shown[pane]))
             await pilot.pause()
             terminal.assert_shows(app)
 
