@@ -48,14 +48,17 @@ async def test_the_cursor_follows_the_top_until_the_operator_moves_it() -> None:
 async def test_a_tick_compares_only_changed_rows_until_an_age_can_read_differently(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`refresh_rows` (the 1 s tick) compares only the lines of sessions that changed while
-    every visible age still reads the same; rows, marks and the cursor compare all at once."""
+    """`refresh_rows` (the 1 s tick) compares only the lines of sessions that changed, and
+    of those whose ages can read differently by now; rows, marks and the cursor compare all
+    at once."""
     now = [datetime(2026, 11, 22, 12, 0, tzinfo=UTC)]
     started = now[0] - timedelta(minutes=5, seconds=20)  # "5m" on air for 40 s more
     rates = {key("a"): 1e6, key("b"): 2e6, key("c"): 3e6}
+    later = {key("b"): timedelta(seconds=15)}  # b turns "6m" 15 s after the others
 
     def aired(k: SessionKey) -> Session:
-        return replace(lookup(k), started_at=started, last_seen=started, ingest_bps=rates[k])
+        start = started + later.get(k, timedelta())
+        return replace(lookup(k), started_at=start, last_seen=start, ingest_bps=rates[k])
 
     compares: list[int] = []
     original = SessionsTable._line_state
@@ -89,9 +92,13 @@ async def test_a_tick_compares_only_changed_rows_until_an_age_can_read_different
         rates[key("b")] = 7e6
         assert tick(9, key("b")) == 1  # b's line alone
         assert "7.0 Mb/s" in shown()[2]
-        assert tick(2) == table.size.height  # "6m": every line compared, and repainted
-        assert shown()[1:] != drawn[1:]
+        assert tick(2) == 2  # a and c turn "6m": their lines alone, repainted
+        assert shown()[1] != drawn[1]
+        assert shown()[3] != drawn[3]
+        assert shown()[2] == table.render_line(2).text
         assert tick(1) == 0
+        assert tick(7) == 0
+        assert tick(7) == 1  # b turns "6m"
         table.mark(key("c"), "new", float("inf"))
         assert tick(0) == table.size.height
         assert tick(0) == 0

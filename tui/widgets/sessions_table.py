@@ -191,20 +191,22 @@ class SessionsTable(ScrollView, can_focus=True):
 
     def refresh_rows(self, keys: Collection[SessionKey]) -> None:
         """`refresh_changed` for when only these sessions changed since the last call (none:
-        only the clock moved). Only their lines are compared, unless an age on screen can
-        read differently by now, or the rows, marks, cursor, scroll or size changed."""
+        only the clock moved). Only their lines are compared, and the lines whose ages can
+        read differently by now; all of them if the rows, marks, cursor, scroll or size
+        changed."""
         settled = self._settled
-        now = self._clock()
-        if settled is None or settled[0] != self._fingerprint() or now.timestamp() >= settled[1]:
+        if settled is None or settled[0] != self._fingerprint():
             self.refresh_changed()
             return
-        if not keys:
+        now = self._clock()
+        moment = now.timestamp()
+        if not keys and moment < settled[1]:
             return
-        width, top = self._width, self.scroll_offset.y
-        rows = self._keys
-        for y in range(1, self.size.height):
-            row = top + y - 1
-            if row < len(rows) and rows[row] in keys:
+        width, top, cells = self._width, self.scroll_offset.y, self._cells
+        rows = self._keys[top : top + self.size.height - 1]
+        for y, key in enumerate(rows, start=1):
+            cached = cells.get(key)
+            if key in keys or cached is None or moment >= cached[1]:
                 self._compare_line(y, now, width)
         self._settled = (settled[0], self._stable_until())
 
