@@ -28,6 +28,7 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -82,6 +83,9 @@ class LivetopApp(App[None]):
     # Send only the changed cells of a line (see partial_update.py); the benchmark's stock
     # baseline turns it off.
     PARTIAL_UPDATES: ClassVar[bool] = True
+    # An input thread that sleeps until a key comes (see quiet_driver.py); the baseline's
+    # stock Textual turns it off.
+    QUIET_INPUT: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -114,6 +118,14 @@ class LivetopApp(App[None]):
         self._next_alert: dict[EventKind, float] = {}  # when a kind's next toast may show
         self._unsubscribe = self.store.subscribe(self._on_store)
         self._collector = Collector()
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if not self.QUIET_INPUT or driver.__name__ != "LinuxDriver":
+            return driver  # Windows, headless tests, or a driver named in TEXTUAL_DRIVER
+        from tui.quiet_driver import QuietLinuxDriver
+
+        return QuietLinuxDriver if issubclass(QuietLinuxDriver, driver) else driver
 
     # -- time ---------------------------------------------------------------------------
 

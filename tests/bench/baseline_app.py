@@ -224,10 +224,12 @@ class BaselineScreen(SessionsScreen):
 
 
 class BaselineApp(LivetopApp):
-    """`LivetopApp` showing `BaselineScreen`, on stock Textual output (whole-line updates)."""
+    """`LivetopApp` showing `BaselineScreen`, on stock Textual output (whole-line updates)
+    and Textual's own input thread."""
 
     BINDINGS: ClassVar[list[Any]] = list(LivetopApp.BINDINGS)
     PARTIAL_UPDATES = False
+    QUIET_INPUT = False
 
     def on_mount(self, event: Any) -> None:
         event.prevent_default()  # LivetopApp.on_mount would push the product's screen
