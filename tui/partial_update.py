@@ -33,6 +33,8 @@ from textual.strip import Strip
 
 _STOCK = ChopsUpdate.render_segments
 _STOCK_UPDATE = Compositor.render_partial_update
+# What `render_partial_update` uses of a compositor besides its public methods.
+_COMPOSITOR_PARTS = ("_dirty_regions", "_regions_to_spans", "cuts", "visible_widgets", "size")
 
 
 def render_segments(self: ChopsUpdate, console: Console) -> str:
@@ -143,9 +145,6 @@ def install() -> bool:
     ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
     Compositor.render_partial_update = render_partial_update  # type: ignore[method-assign]
     return True
-
-
-_COMPOSITOR_PARTS = ("_dirty_regions", "_regions_to_spans", "cuts", "visible_widgets", "size")
 
 
 def uninstall() -> None:

@@ -3,10 +3,11 @@
 Textual's `LinuxDriver` (Linux and macOS) reads keys in a thread that wakes ten times a second
 to see whether it should stop and whether a lone Esc has waited long enough to be a key. An
 idle console spends ~11 % of its CPU there. This driver's thread waits on the terminal and on
-a pipe that `exit_event.set()` writes to, with a timeout only while the key parser waits for
-the rest of an escape sequence. Everything else (raw mode, parsing, events) is Textual's.
+a wake-up pipe that `exit_event.set()` writes to, with a timeout only while the key parser
+waits for the rest of an escape sequence. Everything else (raw mode, parsing, events) is
+Textual's, including its key parser (a private module).
 
-It leans on one private detail, the parser's `_timeout_time`; without it the thread wakes ten
+It reads one private field, the parser's `_timeout_time`; without it the thread wakes ten
 times a second as Textual's does.
 """
 

@@ -115,3 +115,13 @@ def test_the_console_uses_it_where_textual_would_use_its_linux_driver(
     assert LivetopApp.get_driver_class(LivetopApp.__new__(LivetopApp)) is QuietLinuxDriver
     monkeypatch.setattr(LivetopApp, "QUIET_INPUT", False)
     assert LivetopApp.get_driver_class(LivetopApp.__new__(LivetopApp)) is LinuxDriver
+
+
+def test_a_parser_of_another_shape_is_polled_as_textual_polls_it() -> None:
+    from types import SimpleNamespace
+
+    from tui.quiet_driver import STOCK_WAIT, _wait
+
+    assert _wait(SimpleNamespace()) == STOCK_WAIT  # type: ignore[arg-type]
+    assert _wait(SimpleNamespace(_timeout_time="soon")) == STOCK_WAIT  # type: ignore[arg-type]
+    assert _wait(SimpleNamespace(_timeout_time=None)) is None  # type: ignore[arg-type]
