@@ -178,6 +178,49 @@ async def test_panes_and_an_overlay_show_what_a_full_repaint_would() -> None:
             terminal.assert_shows(app)
 
 
+class Covered(App[None]):
+    """A pane that keeps changing under a modal dialog."""
+
+    CSS = """
+    LineStatic { height: 6; }
+    ModalScreen { align: center middle; }
+    #dialog { width: 30; height: 4; border: round white; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield LineStatic(id="pane")
+
+
+async def test_a_dialog_stays_on_top_of_what_changes_under_it() -> None:
+    """The help over a live list: what changes under the dialog never reaches the terminal
+    over it (Textual 8.2 sends a full repaint for a change under a modal screen; this holds
+    whichever way the update goes)."""
+    from textual.screen import ModalScreen
+    from textual.widgets import Static
+
+    class Dialog(ModalScreen[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("keys", id="dialog")
+
+    assert partial_update.install()
+    app = Covered()
+    rng = random.Random(3)
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        pane = app.query_one(LineStatic)
+        rows = [["."] * COLS for _ in range(6)]
+        pane.update("\n".join("".join(row) for row in rows))
+        await pilot.pause()
+        terminal = Terminal.watching(app)
+        await app.push_screen(Dialog())
+        await pilot.pause()
+        terminal.assert_shows(app)
+        for _ in range(20):
+            rows[rng.randrange(6)][rng.randrange(COLS)] = rng.choice("▆▃#x")
+            pane.update("\n".join("".join(row) for row in rows))
+            await pilot.pause()
+            terminal.assert_shows(app)
+
+
 class Table(App[None]):
     def __init__(self, sessions: dict[SessionKey, Session]) -> None:
         super().__init__()
