@@ -13,6 +13,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sessions import RelatedScreen, SessionsScreen
 from tui.sim import Fault
+from tui.store import ProviderHealth
 from tui.widgets.detail_pane import MASK, DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.sessions_table import SessionsTable
@@ -193,8 +194,12 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: loaded(app))
         before = {k for k in table(app).keys if k.provider == "calls"}
+        # Between polls, so that no poll straddles the fault (it would fail only in part),
+        # and at once rather than at the next poll, up to 8.4 s away.
+        await wait_for(pilot, lambda: app.store.status("calls").polling_since is None)
         sim.set_fault("calls", Fault(auth=True))
-        await wait_for(pilot, lambda: app.store.status("calls").failing)
+        app.refresher.refresh_now("calls")
+        await wait_for(pilot, lambda: app.store.status("calls").health is ProviderHealth.FAILING)
         app.redraw(routine=True)
         line = app.screen.query_one("#provider-2")
         assert line.has_class("-failing")
