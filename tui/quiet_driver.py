@@ -17,13 +17,14 @@ import os
 import selectors
 import threading
 from codecs import getincrementaldecoder
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+from textual.message import Message
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -80,24 +81,24 @@ class QuietLinuxDriver(LinuxDriver):
             os.set_blocking(fd, False)
         with self._lock:
             self._generation += 1
-            current = self._generation
+            generation = self._generation
             self._wake_all()  # an older thread, if any, sees it is not the current one and ends
             self._wakes.add(wake_write)
         try:
-            self._read_input(wake_read, lambda: self._generation == current)
+            self._read_input(wake_read, generation)
         finally:
             with self._lock:
                 self._wakes.discard(wake_write)
                 os.close(wake_write)
             os.close(wake_read)
 
-    def _read_input(self, wake: int, is_current: Callable[[], bool]) -> None:
+    def _read_input(self, wake: int, generation: int) -> None:
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
         with selectors.DefaultSelector() as selector:
             selector.register(self.fileno, selectors.EVENT_READ)
             selector.register(wake, selectors.EVENT_READ)
-            while not self.exit_event.is_set() and is_current():
+            while not self.exit_event.is_set() and self._generation == generation:
                 for key, _ in selector.select(_wait(parser)):
                     if key.fd == wake:
                         _drain(wake)
@@ -109,10 +110,9 @@ class QuietLinuxDriver(LinuxDriver):
                     self._dispatch(parser.feed(data))
                 self._dispatch(parser.tick())
 
-    def _dispatch(self, events: Any) -> None:
-        process: Callable[[Any], None] = self.process_message
-        for event in events:
-            process(event)
+    def _dispatch(self, messages: Iterable[Message]) -> None:
+        for message in messages:
+            self.process_message(message)
 
 
 def _wait(parser: XTermParser) -> float | None:
