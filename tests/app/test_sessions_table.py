@@ -126,3 +126,40 @@ async def test_repainted_regions_are_not_kept() -> None:
             table.refresh_changed()
             await pilot.pause()
         assert len(table._dirty_regions) <= 6
+
+
+class Beside(App[None]):
+    """The wide layout: the list with a pane beside it, rows arriving after the first layout."""
+
+    CSS = "Horizontal > Static { width: 20; }"
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+        from textual.widgets import Static
+
+        with Horizontal():
+            yield SessionsTable(lookup)
+            yield Static("detail")
+
+
+async def test_the_scrollbar_comes_when_rows_outgrow_the_list_and_goes_when_they_fit() -> None:
+    from textual.scrollbar import ScrollBar
+
+    app = Beside()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(SessionsTable)
+        await pilot.pause()
+
+        def bar_shown() -> bool:
+            widget, _ = app.screen.get_widget_at(table.region.right - 1, table.region.y + 1)
+            return isinstance(widget, ScrollBar)
+
+        table.set_rows([key(f"s{n}") for n in range(1)])
+        await pilot.pause()
+        assert not bar_shown()
+        table.set_rows([key(f"s{n}") for n in range(40)])
+        await pilot.pause()
+        assert bar_shown()
+        table.set_rows([key(f"s{n}") for n in range(3)])
+        await pilot.pause()
+        assert not bar_shown()

@@ -292,8 +292,8 @@ async def test_the_console_shows_what_a_full_repaint_would(frozen_sim: Any) -> N
 
 
 def table_lines(terminal: Terminal, app: App[None]) -> list[str]:
-    """The sessions table's lines as the terminal shows them."""
-    region = app.screen.query_one(SessionsTable).region
+    """The sessions table's lines as the terminal shows them (its scrollbar left out)."""
+    region = app.screen.query_one(SessionsTable).scrollable_content_region
     rows = terminal.cells[region.y : region.bottom]
     return ["".join(row[region.x : region.right]).rstrip() for row in rows]
 

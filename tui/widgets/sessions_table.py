@@ -167,6 +167,10 @@ class SessionsTable(ScrollView, can_focus=True):
         view = self.size.height
         if not self.is_mounted or (old.height > view) != (height > view):
             self.virtual_size = size
+            if self.is_mounted:
+                # The scrollbar comes or goes. The layout this asks for leaves the table's own
+                # size as it is, so `_size_updated` below will not tell the scrollbars.
+                self._scroll_update(size)
             return
         self.set_reactive(SessionsTable.virtual_size, size)
         bar = self.vertical_scrollbar
