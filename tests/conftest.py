@@ -1,13 +1,8 @@
 import gc
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# Make tests/seeds.py importable as `seeds` from every test directory.
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(autouse=True)

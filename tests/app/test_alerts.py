@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import live_app, wait_for
-
+from support.app import live_app, wait_for
 from tui.models import SessionKey
 from tui.sim import Fault
 from tui.store import EventKind, StoreDiff, StoreEvent

@@ -8,9 +8,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from conftest import wait_for
 from textual.widgets import DataTable
 
+from support.app import wait_for
 from tui.config import demo_settings
 
 BENCH = Path(__file__).parent.parent / "bench" / "baseline_app.py"

@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 import pytest
-from conftest import live_app, wait_for
 
-from tui.models import ProviderKind, SessionState
+from support.app import live_app, wait_for
+from tui.app import LivetopApp
+from tui.models import ProviderKind, Session, SessionKey, SessionState
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sessions import RelatedScreen, SessionsScreen
@@ -20,11 +21,25 @@ from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
 
-def table(app: Any) -> SessionsTable:
+def table(app: LivetopApp) -> SessionsTable:
     return app.screen.query_one(SessionsTable)
 
 
-def loaded(app: Any) -> bool:
+def session_of(app: LivetopApp, key: SessionKey | None) -> Session:
+    """The stored session behind a row (the test fails if there is none)."""
+    assert key is not None
+    session = app.store.get(key)
+    assert session is not None
+    return session
+
+
+def list_screen(app: LivetopApp) -> SessionsScreen:
+    screen = app.screen
+    assert isinstance(screen, SessionsScreen)
+    return screen
+
+
+def loaded(app: LivetopApp) -> bool:
     statuses = app.store.statuses()
     return bool(statuses) and all(s.last_success for s in statuses) and table(app).row_count > 0
 
@@ -66,12 +81,12 @@ async def test_cursor_stays_on_its_session_across_refresh_sort_and_filter(sim: A
         for key in "nsbhlt":
             await pilot.press(key)
             assert table(app).cursor_key == chosen, key
-        name = app.store.get(chosen).name
+        name = session_of(app, chosen).name
         await pilot.press("slash", *name[:6], "enter")
         assert table(app).cursor_key == chosen
         word = name[:6].split()[0].casefold()
-        for key in table(app).keys:
-            shown = app.store.get(key)
+        for row in table(app).keys:
+            shown = session_of(app, row)
             assert word in f"{shown.name} {shown.id} {shown.provider}".casefold()
 
 
@@ -80,13 +95,13 @@ async def test_sort_key_pressed_twice_reverses(sim: Any) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: loaded(app))
         await pilot.press("n")
-        names = [app.store.get(k).name.casefold() for k in table(app).keys]
+        names = [session_of(app, k).name.casefold() for k in table(app).keys]
         assert names == sorted(names)
         await pilot.press("n")
-        names = [app.store.get(k).name.casefold() for k in table(app).keys]
+        names = [session_of(app, k).name.casefold() for k in table(app).keys]
         assert names == sorted(names, reverse=True)
         await pilot.press("b")
-        rates = [app.store.get(k).ingest_bps or 0 for k in table(app).keys]
+        rates = [session_of(app, k).ingest_bps or 0 for k in table(app).keys]
         assert rates == sorted(rates, reverse=True)
 
 
@@ -96,13 +111,13 @@ async def test_filter_terms_and_escape_clears(sim: Any) -> None:
         await wait_for(pilot, lambda: loaded(app))
         total = table(app).row_count
         await pilot.press("slash", *"state:live provider:studio", "enter")
-        shown = [app.store.get(k) for k in table(app).keys]
+        shown = [session_of(app, k) for k in table(app).keys]
         assert shown and all(s.state is SessionState.LIVE and s.provider == "studio" for s in shown)
         await pilot.press("slash", *" health:bad", "escape")  # Esc in the prompt: keep the old
-        assert app.screen.filter.text == "state:live provider:studio"
+        assert list_screen(app).filter.text == "state:live provider:studio"
         await pilot.press("escape")  # Esc on the list: clear the filter
         await wait_for(pilot, lambda: table(app).row_count >= total - 2)
-        assert not app.screen.filter
+        assert not list_screen(app).filter
 
 
 async def test_livepeer_drill_down_and_back_keeps_the_list(sim: Any) -> None:
@@ -112,11 +127,11 @@ async def test_livepeer_drill_down_and_back_keeps_the_list(sim: Any) -> None:
         await pilot.press("slash", *"kind:livepeer", "enter", "n", "j")
         main = app.screen
         chosen = table(app).cursor_key
-        session = app.store.get(chosen)
+        session = session_of(app, chosen)
         await pilot.press("enter")
         assert isinstance(app.screen, RelatedScreen)
         await wait_for(pilot, lambda: table(app).row_count > 0)
-        related = [app.store.get(k) for k in table(app).keys]
+        related = [session_of(app, k) for k in table(app).keys]
         assert all(s.parent_id == session.parent_id for s in related)
         assert table(app).cursor_key == chosen
         crumbs = app.screen.query_one(StatusHeader).crumbs
@@ -141,11 +156,11 @@ async def test_uiza_and_calls_drill_down(sim: Any) -> None:
         await wait_for(pilot, lambda: table(app).row_count > 0)
         await pilot.press("enter")
         assert isinstance(app.screen, SessionScreen)
-        assert app.store.get(app.screen.key).kind is ProviderKind.UIZA
+        assert session_of(app, app.screen.key).kind is ProviderKind.UIZA
         await pilot.press("escape", "escape", "escape")  # back to main, then clear the filter
         await pilot.press("slash", *"kind:calls", "enter", "enter")
         assert isinstance(app.screen, SessionScreen)  # a call drills straight to its status
-        assert app.store.get(app.screen.key).kind is ProviderKind.CALLS
+        assert session_of(app, app.screen.key).kind is ProviderKind.CALLS
 
 
 async def test_pause_refresh_interval_events_copy_reveal_help_quit(sim: Any) -> None:

@@ -44,11 +44,11 @@ def selects(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float | None]]:
     """The timeout of every wait of the input thread, in order."""
     timeouts: list[float | None] = []
 
-    class Counting(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    class Counting(selectors.DefaultSelector):
         def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
             if threading.current_thread() is not threading.main_thread():  # not the loop's
                 timeouts.append(timeout)
-            return super().select(timeout)  # type: ignore[no-any-return]
+            return super().select(timeout)
 
     monkeypatch.setattr(selectors, "DefaultSelector", Counting)
     yield timeouts

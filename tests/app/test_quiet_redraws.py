@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import frozen_app, live_app, wait_for
 from textual.app import App, ComposeResult
 from textual.message import Message
 
+from support.app import frozen_app, live_app, poll_each, wait_for
 from tui.app import LivetopApp, StoreUpdated
 from tui.models import FetchResult, ProviderKind, Session, SessionState
 from tui.screens.session import SessionScreen
@@ -149,9 +149,7 @@ async def test_new_values_wait_for_the_tick_and_events_are_drawn_at_once(
     syncs = spy_syncs(monkeypatch)
     app = frozen_app(frozen_sim)
     async with app.run_test(size=(140, 40)) as pilot:
-        for name in app.refresher.providers:
-            app.refresher.refresh_now(name)
-            await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
+        await poll_each(pilot, app)
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
         await wait_for(pilot, lambda: screen.table.row_count > 0)

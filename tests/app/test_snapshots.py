@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import frozen_app, wait_for
-
+from support.app import frozen_app, poll_each, wait_for
 from tui.sim import Fault
 from tui.widgets.sessions_table import SessionsTable
 
@@ -21,9 +20,7 @@ def ready(app: Any) -> Any:
 
     async def run_before(pilot: Any) -> None:
         assert app.refresher.paused  # by frozen_app, so nothing polled yet
-        for name in app.refresher.providers:
-            app.refresher.refresh_now(name)
-            await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
+        await poll_each(pilot, app)
         app.refresher.resume()
         app.redraw(routine=True)  # as the pause key does: a poll's schedule alone redraws nothing
         await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)

@@ -10,7 +10,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from conftest import frozen_app, wait_for
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
+from support.app import frozen_app, poll_each, wait_for
 from tui import partial_update
 from tui.clock import FakeClock
 from tui.models import ProviderKind, Session, SessionKey, SessionState
@@ -265,9 +265,7 @@ async def test_the_console_shows_what_a_full_repaint_would(frozen_sim: Any) -> N
     app = frozen_app(frozen_sim)
     terminal = Terminal.watching(app, 120, 30)
     async with app.run_test(size=(120, 30)) as pilot:
-        for name in app.refresher.providers:
-            app.refresher.refresh_now(name)
-            await wait_for(pilot, lambda name=name: app.store.status(name).last_success)
+        await poll_each(pilot, app)
         app._ticker.pause()  # the test ticks, and moves the clock
         app.refresher.resume()  # polls on the test's clock keep every provider fresh
         await pilot.pause()

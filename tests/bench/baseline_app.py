@@ -124,7 +124,7 @@ class DataTableSessions(DataTable[Any]):
             del self._cells[key]
         for key in keys:
             if key not in self._cells:
-                cells = self._render(key)
+                cells = self._cells_of(key)
                 if cells is not None:
                     self._cells[key] = cells
                     self.add_row(_Cell(cells[0], key), *cells[1:], key=_row_key(key))
@@ -152,7 +152,7 @@ class DataTableSessions(DataTable[Any]):
                 candidates.add(key)
         for key in candidates:
             old = self._cells.get(key)
-            new = self._render(key)
+            new = self._cells_of(key)
             if old is None or new is None or new == old:
                 continue
             self._cells[key] = new
@@ -164,7 +164,7 @@ class DataTableSessions(DataTable[Any]):
 
     # -- rendering ------------------------------------------------------------------------------
 
-    def _render(self, key: SessionKey) -> tuple[str, ...] | None:
+    def _cells_of(self, key: SessionKey) -> tuple[str, ...] | None:
         session = self._lookup(key)
         if session is None:
             return None
@@ -231,7 +231,7 @@ class BaselineApp(LivetopApp):
     PARTIAL_UPDATES = False
     QUIET_INPUT = False
 
-    def on_mount(self, event: Any) -> None:
+    def on_mount(self, event: Any = None) -> None:
         event.prevent_default()  # LivetopApp.on_mount would push the product's screen
         import asyncio
         import signal

@@ -61,7 +61,7 @@ def recorder(status: int = 200, body: Any = None, headers: dict[str, str] | None
     ],
 )
 async def test_auth_header_and_path_prefix(make: Any, expected_auth: str, path: str) -> None:
-    body = {"data": []} if "uiza" in path else ({"id": "c1"} if "calls" in path else [])
+    body: object = {"data": []} if "uiza" in path else ({"id": "c1"} if "calls" in path else [])
     handler = recorder(body=body)
     async with make(httpx.MockTransport(handler)) as client:
         await client.fetch()

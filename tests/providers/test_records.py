@@ -134,7 +134,9 @@ async def test_only_the_last_listing_is_remembered() -> None:
     (record,) = await listing(index, page([{"id": "a"}]))
     assert isinstance(record, Fresh)
     index.begin()  # a listing that fails half-way commits nothing: the last one stays
-    (fresh,) = await index.split(page([{"id": "z"}])) or ()
+    records = await index.split(page([{"id": "z"}]))
+    assert records is not None
+    (fresh,) = records
     assert isinstance(fresh, Fresh)
     index.add(fresh, 0)
     (record,) = await listing(index, page([{"id": "a"}]))

@@ -1,4 +1,5 @@
-"""Every example body in the seed documents parses, normalizes, and errors map to the tree."""
+"""Every example body of the API documents (`tests/fixtures/`) parses and normalizes, and their
+error bodies map to the error tree."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from seeds import json_blocks
 
+from support.fixtures import load
 from tui.models import Profile, ProviderKind, SessionState
 from tui.providers import (
     CallsClient,
@@ -29,7 +30,7 @@ def reply(status: int, body: Any) -> httpx.MockTransport:
 
 
 async def test_livepeer_get_session_seed_001_with_placeholder_any_fields() -> None:
-    (body,) = json_blocks("001")
+    body = load("livepeer_session")
     # The docs' example holds "<unknown>" placeholders in the `any`-typed fields.
     assert body["isHealthy"] == "<unknown>"
     clock = lambda: SEED_TIME  # noqa: E731 - the moment the seed session was last seen
@@ -56,7 +57,7 @@ async def test_livepeer_get_session_seed_001_with_placeholder_any_fields() -> No
 
 
 async def test_livepeer_stream_sessions_seed_002() -> None:
-    (body,) = json_blocks("002")
+    body = load("livepeer_stream_sessions")
     later = datetime(2020, 4, 24, tzinfo=UTC)  # a day after lastSeen: the session has ended
     transport = reply(200, body)
     async with LivepeerClient(
@@ -84,7 +85,7 @@ async def test_livepeer_stream_sessions_seed_002() -> None:
 
 
 async def test_uiza_get_session_seed_000_masks_the_ingest_key() -> None:
-    body = json_blocks("000")[0]
+    body = load("uiza_live_session")
     async with UizaClient("uiza", "uap-key", transport=reply(200, body)) as client:
         session = await client.get_session(body["entity_id"], body["id"])
     assert session.kind is ProviderKind.UIZA
@@ -114,7 +115,7 @@ async def test_uiza_get_session_seed_000_masks_the_ingest_key() -> None:
     ],
 )
 async def test_uiza_seed_error_bodies(index: int, status: int, error: type[Exception]) -> None:
-    body = json_blocks("000")[index]
+    body = load("uiza_error_bodies")[index - 1]
     async with UizaClient("uiza", "uap-key", transport=reply(status, body)) as client:
         with pytest.raises(error) as caught:
             await client.get_session("e", "s")
@@ -148,7 +149,7 @@ def call_body(**overrides: Any) -> dict[str, Any]:
 
 def test_call_body_matches_seed_004_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    schema, _error = json_blocks("004")
+    schema = load("calls_call_schema")
     jsonschema.validate(call_body(), schema)
 
 
@@ -195,6 +196,8 @@ async def test_call_state_and_health(
 
 async def test_calls_seed_404_body() -> None:
     body = {"error": "not_found", "message": "call not found"}
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(body, load("calls_error_schema"))  # the reference's error schema
     async with CallsClient("calls", "calls-token-1", transport=reply(404, body)) as client:
         with pytest.raises(ProviderNotFound) as caught:
             await client.get_call("nope")

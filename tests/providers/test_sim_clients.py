@@ -24,6 +24,17 @@ from tui.providers import (
 )
 from tui.sim import RunningSimulator, SimClock, SimConfig, start_in_thread
 
+
+class _Later:
+    """Stands in for the `time` module that httpcore's HTTP/1.1 connections read."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def monotonic(self) -> float:
+        return self._now
+
+
 WINDOW_S = 3600.0
 
 
@@ -284,6 +295,6 @@ async def test_a_poll_minutes_apart_reuses_its_connections(
         pool = client._http._transport._pool  # type: ignore[attr-defined]
         before = {id(c) for c in pool.connections}
         later = time.monotonic() + 60.0
-        monkeypatch.setattr(httpcore._async.http11.time, "monotonic", lambda: later)
+        monkeypatch.setattr(httpcore._async.http11, "time", _Later(later))
         await client.fetch()
         assert before and {id(c) for c in pool.connections} == before

@@ -304,9 +304,9 @@ def main() -> int:
     parser.add_argument("--from-csv", type=Path, help="only report on the samples of a past run")
     args = parser.parse_args()
     if args.from_csv:  # the console's exit is not in the CSV: reported as unknown
-        samples = read_csv(args.from_csv)
+        past = read_csv(args.from_csv)
         cycle = args.cycle * len(CYCLE)
-        report(samples, args.max_growth, True, None, cycle, exit_measured=False)
+        report(past, args.max_growth, True, None, cycle, exit_measured=False)
         return 0
     exe = shutil.which("livetop") or str(Path(sys.executable).with_name("livetop"))
     args.livetop = [exe]

@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from harness import (
+
+from support.harness import (
     INTERVAL,
     SLACK,
     RequestLog,
@@ -27,7 +28,6 @@ from harness import (
     quit_app,
     wait_for,
 )
-
 from tui.app import LivetopApp
 from tui.config import settings_from_dict
 from tui.sim import RunningSimulator

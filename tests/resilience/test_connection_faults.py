@@ -26,7 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from harness import (
+
+from support.harness import (
     INDEX_OF,
     INTERVAL,
     SLACK,
@@ -40,7 +41,6 @@ from harness import (
     quit_app,
     wait_for,
 )
-
 from tui.app import LivetopApp
 from tui.config import settings_from_dict
 from tui.sim import RunningSimulator, SimConfig, start_in_thread
@@ -66,7 +66,9 @@ class EmptyUiza(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         ok = self.headers.get("Authorization") == self.key
-        body = {"data": [], "next_page_token": None} if ok else {"message": "no", "error_type": "x"}
+        body: dict[str, object] = (
+            {"data": [], "next_page_token": None} if ok else {"message": "no", "error_type": "x"}
+        )
         data = json.dumps(body).encode()
         self.send_response(200 if ok else 401)
         self.send_header("Content-Type", "application/json")
@@ -145,7 +147,7 @@ async def refused_then_served(
 
     await wait_for(pilot, lambda: store.status(name).next_poll is not None)
     status = store.status(name)
-    promise = status.next_poll - time.time()
+    promise = (status.next_poll or 0.0) - time.time()
     assert promise <= backoff_bound(status.consecutive_failures) + SLACK
     t_serve = time.monotonic()
     sims[name] = await asyncio.to_thread(serve, port)

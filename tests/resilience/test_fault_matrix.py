@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from harness import (
+
+from support.harness import (
     INDEX_OF,
     INTERVAL,
     KIND_OF,
@@ -38,7 +39,6 @@ from harness import (
     quit_app,
     wait_for,
 )
-
 from tui.app import LivetopApp
 from tui.sim import Fault, RunningSimulator
 from tui.sim.wire import error_body

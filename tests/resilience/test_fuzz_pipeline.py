@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from harness import assert_layout_intact, fast_settings, quit_app, wait_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from support.harness import assert_layout_intact, fast_settings, quit_app, wait_for
 from tui import format as fmt
 from tui.app import LivetopApp
 from tui.models import FetchResult, Session

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from harness import (
+from rich.cells import cell_len
+
+from support.harness import (
     all_loaded,
     assert_layout_intact,
     bar_text,
@@ -23,8 +25,6 @@ from harness import (
     screen_lines,
     wait_for,
 )
-from rich.cells import cell_len
-
 from tui import format as fmt
 from tui.app import LivetopApp
 from tui.models import FetchResult, ProviderKind, Session, SessionState

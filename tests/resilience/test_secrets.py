@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import fast_settings, quit_app, screen_lines, wait_for
 
+from support.harness import fast_settings, quit_app, screen_lines, wait_for
 from tui.app import LivetopApp
 from tui.cli import main
 from tui.logs import setup_logging
@@ -74,6 +74,7 @@ async def test_no_key_on_any_screen_unless_revealed(
             frames.check("filter prompt")
             await pilot.press(*"kind:uiza state:live", "enter")
             await wait_for(pilot, lambda: table.row_count > 0)
+            assert table.cursor_key is not None
             session = app.store.get(table.cursor_key)
             assert session is not None and session.secret is not None
             key = session.secret.get_secret_value()

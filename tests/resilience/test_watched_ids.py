@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from harness import (
+from support.harness import (
     INTERVAL,
     SLACK,
     RequestLog,
@@ -24,10 +24,10 @@ from harness import (
     quit_app,
     wait_for,
 )
-
 from tui.app import LivetopApp
 from tui.sim import Fault, RunningSimulator
 from tui.store import ProviderHealth
+from tui.widgets.sessions_table import SessionsTable
 
 GONE = "00000000-0000-4000-8000-00000000dead"
 MESSAGES = {
@@ -65,7 +65,7 @@ async def test_a_gone_id_is_a_partial_failure_in_the_providers_words(sim: Runnin
             kept = keys_of(store, name)
             assert kept and not any(store.is_stale(k) for k in kept), name
         await pilot.press("j", "k")
-        assert app.screen.query_one("SessionsTable").cursor_key is not None
+        assert app.screen.query_one(SessionsTable).cursor_key is not None
         await quit_app(pilot)
 
 
@@ -91,7 +91,7 @@ async def test_every_watched_id_gone_fails_keeps_data_and_recovers(sim: RunningS
                     assert store.status(other).health is ProviderHealth.OK
                 await pilot.press("j", "k")
                 await wait_for(pilot, lambda: store.status("studio").next_poll is not None)
-                promise = store.status("studio").next_poll - time.time()
+                promise = (store.status("studio").next_poll or 0.0) - time.time()
                 assert promise <= backoff_bound(2) + SLACK
                 t_lift = time.monotonic()
                 sim.set_fault("livepeer", None)

@@ -1,0 +1,59 @@
+"""Running the real console against the embedded simulator over a loopback socket."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from functools import partial
+
+from textual.pilot import Pilot
+
+from tui.app import LivetopApp
+from tui.clock import FakeClock
+from tui.config import demo_settings
+from tui.sim import RunningSimulator
+
+# A fixed simulated moment; with a near-zero speed the simulator stands still there.
+FROZEN = 1_795_348_800.0  # 2026-11-22 12:00:00 UTC
+
+
+def live_app(sim: RunningSimulator, **kwargs: object) -> LivetopApp:
+    """The console on the running simulator, polling every half second on the real clock."""
+    return LivetopApp(demo_settings(sim, refresh_interval=0.5), **kwargs)  # type: ignore[arg-type]
+
+
+def frozen_app(sim: RunningSimulator) -> LivetopApp:
+    """The console on a frozen simulator with a frozen clock: every frame is reproducible."""
+    settings = demo_settings(sim, refresh_interval=2.0)
+    app = LivetopApp(settings, clock=FakeClock(FROZEN + 1.0), rng=random.Random(7))
+    app.refresher.pause()  # the test polls each provider in turn (a race would vary frames)
+    return app
+
+
+async def wait_for(
+    pilot: Pilot[None], condition: Callable[[], object], limit: float = 10.0
+) -> None:
+    """Let the app run until `condition()` holds (data arrives over a real socket)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+async def poll_each(pilot: Pilot[None], app: LivetopApp) -> None:
+    """Poll every provider once, one after another (a race would vary frames), and wait for
+    each to answer."""
+    for name in app.refresher.providers:
+        app.refresher.refresh_now(name)
+        await wait_for(pilot, partial(_answered, app, name))
+
+
+def _answered(app: LivetopApp, provider: str) -> bool:
+    return app.store.status(provider).last_success is not None
+
+
+def no_color() -> bool:
+    return "NO_COLOR" in os.environ
