@@ -37,9 +37,9 @@ from tui import partial_update
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import Settings
+from tui.engine import build_refresher
 from tui.models import SessionKey
 from tui.providers import ProviderError
-from tui.refresher import Refresher
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sessions import Scope, SessionsScreen
@@ -102,14 +102,9 @@ class LivetopApp(App[None]):
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = store or SessionStore(clock=self.clock)
-        self.refresher = Refresher(
-            self.store,
-            # Clients judge "live" by the app's clock, so a frozen clock freezes everything.
-            [p.make_client(clock=self.now) for p in settings.providers],
-            interval=settings.refresh_interval,
-            intervals={p.name: settings.interval_for(p) for p in settings.providers},
-            clock=self.clock,
-            rng=rng,  # backoff jitter; tests seed it so screens are reproducible
+        # Clients judge "live" by the app's clock, so a frozen clock freezes everything.
+        self.refresher = build_refresher(
+            settings, self.store, clock=self.clock, now=self.now, rng=rng
         )
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []

@@ -1,0 +1,65 @@
+"""The data path every way of running livetop shares: Settings → provider clients → Refresher →
+SessionStore. The console, `livetop record` and `livetop export` build it here, so a rule about
+polling (intervals, budgets) has one place to live. No Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
+
+from tui.clock import Clock
+from tui.config import Settings
+from tui.refresher import Refresher
+from tui.store import SessionStore
+
+
+def build_refresher(
+    settings: Settings,
+    store: SessionStore,
+    *,
+    clock: Clock | None = None,
+    now: Callable[[], datetime] | None = None,
+    rng: random.Random | None = None,
+) -> Refresher:
+    """One client per configured provider, polled into `store` at the configured intervals.
+
+    `now` (UTC) is what the clients judge "live" by; `clock` what the loops sleep on; `rng`
+    the backoff jitter (tests seed it so screens are reproducible).
+    """
+    return Refresher(
+        store,
+        [p.make_client(clock=now) for p in settings.providers],
+        interval=settings.refresh_interval,
+        intervals={p.name: settings.interval_for(p) for p in settings.providers},
+        clock=clock,
+        rng=rng,
+    )
+
+
+async def poll_until_signalled(refresher: Refresher) -> int:
+    """Poll until SIGINT or SIGTERM, then stop every loop and close every client.
+
+    Returns the signal number that ended it (a service manager's stop is SIGTERM).
+    """
+    loop = asyncio.get_running_loop()
+    stopped: asyncio.Future[int] = loop.create_future()
+    watched = (signal.SIGINT, signal.SIGTERM)
+    for signum in watched:
+        loop.add_signal_handler(signum, _resolve, stopped, int(signum))
+    try:
+        async with refresher:
+            return await stopped
+    finally:
+        for signum in watched:
+            with suppress(ValueError, RuntimeError):  # the loop may be closing
+                loop.remove_signal_handler(signum)
+
+
+def _resolve(future: asyncio.Future[int], signum: int) -> None:
+    if not future.done():
+        future.set_result(signum)
