@@ -19,12 +19,12 @@ import signal
 import time
 from collections.abc import Iterable
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import events, work
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -33,17 +33,15 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from tui import partial_update
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import Settings
 from tui.engine import build_refresher
-from tui.models import SessionKey
-from tui.providers import ProviderError
 from tui.screens.help import HelpScreen
-from tui.screens.session import SessionScreen
-from tui.screens.sessions import Scope, SessionsScreen
+from tui.screens.live import ConsoleContext, LiveScreen
+from tui.screens.sessions import SessionsScreen
 from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
+from tui.textual_touches import partial_update
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
@@ -52,6 +50,8 @@ ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
 # something ends or falters on every poll, and a toast a poll would be noise, not an alert
 # (and each one repaints the lines under it).
 ALERT_WINDOW = 10.0
+# Status fields that only say when a provider is next polled and whether a poll is running.
+_SCHEDULE = frozenset({"next_poll", "polling_since"})
 
 
 def styles_path() -> Path:
@@ -106,6 +106,9 @@ class LivetopApp(App[None]):
         self.refresher = build_refresher(
             settings, self.store, clock=self.clock, now=self.now, rng=rng
         )
+        self.context = ConsoleContext(
+            self.store, self.refresher, self.clock, tuple(p.name for p in settings.providers)
+        )
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []
         self._loaded: set[str] = set()  # providers past their first load (for "new" marks)
@@ -118,16 +121,15 @@ class LivetopApp(App[None]):
         driver = super().get_driver_class()
         if not self.QUIET_INPUT or driver.__name__ != "LinuxDriver":
             return driver  # Windows, headless tests, or a driver named in TEXTUAL_DRIVER
-        from tui.quiet_driver import QuietLinuxDriver
+        from tui.textual_touches.quiet_driver import QuietLinuxDriver
 
         return QuietLinuxDriver if issubclass(QuietLinuxDriver, driver) else driver
 
     # -- time ---------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        """Now as the screens show it: to the whole second, as the header's clock reads. The
-        detail pane's ages then agree with the clock, and within a second it need not redraw."""
-        return datetime.fromtimestamp(self.clock.time(), UTC).replace(microsecond=0)
+        """Now as the screens show it (see `ConsoleContext.now`)."""
+        return self.context.now()
 
     @property
     def paused(self) -> bool:
@@ -137,7 +139,7 @@ class LivetopApp(App[None]):
 
     def on_mount(self) -> None:
         self._collector.start()
-        self.push_screen(SessionsScreen(Scope()))
+        self.push_screen(SessionsScreen(self.context))
         self._ticker = self.set_interval(1.0, self._tick)
         if self._start_polling:
             self.refresher.start()
@@ -155,7 +157,7 @@ class LivetopApp(App[None]):
     def _on_store(self, diff: StoreDiff) -> None:
         # A poll starting or being scheduled (two of a poll's three updates) changes nothing
         # shown at once: the tick shows a slow poll or a retry countdown.
-        if diff.schedule_only:
+        if not (diff.sessions_changed or diff.events) and diff.status_fields <= _SCHEDULE:
             return
         self._pending.append(diff)
         self.post_message(StoreUpdated())
@@ -173,28 +175,28 @@ class LivetopApp(App[None]):
             return False
         initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
         for screen in self.screen_stack:
-            if isinstance(screen, SessionsScreen):
-                screen.note_diffs(diffs, initial)
+            if isinstance(screen, LiveScreen):
+                screen.note(diffs, initial)
         self._loaded.update(d.provider for d in diffs if d.added or d.changed)
         if all(s.last_success is not None for s in self.store.statuses()):
             self._collector.loaded()
         self._alert([e for d in diffs for e in d.events])
         return any(d.added or d.events for d in diffs)
 
-    def redraw(self, *, routine: bool = False) -> None:
-        """Draw the shown screen from the store now, with whatever is still queued. `routine`:
-        the 1 s tick, which also redraws times that move by themselves."""
+    def redraw(self, *, tick: bool = False) -> None:
+        """Draw the shown screen from the store now, with whatever is still queued. `tick`:
+        the 1 s tick, which also moves clocks and ages."""
         self._take_pending()
         if not self.screen_stack:  # closing
             return
         screen = self.screen
-        if isinstance(screen, SessionsScreen | SessionScreen):
+        if isinstance(screen, LiveScreen):
             with suppress(NoMatches):  # the app is closing: the screen's children are gone
-                screen.sync(routine=routine)
+                screen.redraw(tick=tick)
 
     def _tick(self) -> None:
         self._collector.tick()
-        self.redraw(routine=True)
+        self.redraw(tick=True)
 
     def _alert(self, events: Iterable[StoreEvent]) -> None:
         """A toast and the bell: one toast per kind per update (50 failures are one toast), and
@@ -239,52 +241,6 @@ class LivetopApp(App[None]):
             self._collector.typed()
         await super().on_event(event)
 
-    # -- drill-down fetches --------------------------------------------------------------
-
-    def watch_related(self, screen: Screen[Any], scope: Scope) -> None:
-        """Keep a stream's / entity's session list fresh while its screen is shown."""
-        assert scope.provider is not None and scope.parent_id is not None
-        self._poll_related(screen, scope.provider, scope.parent_id)
-
-    def watch_session(self, screen: Screen[Any], key: SessionKey) -> None:
-        """Keep one session's full record fresh while its screen is shown."""
-        session = self.store.get(key)
-        self._poll_session(screen, key, session.parent_id if session else None)
-
-    @work(group="drill", exclusive=False)
-    async def _poll_related(self, screen: Screen[Any], provider: str, parent_id: str) -> None:
-        await self._poll(
-            screen, provider, lambda: self.refresher.fetch_related(provider, parent_id)
-        )
-
-    @work(group="drill", exclusive=False)
-    async def _poll_session(
-        self, screen: Screen[Any], key: SessionKey, parent_id: str | None
-    ) -> None:
-        await self._poll(
-            screen,
-            key.provider,
-            lambda: self.refresher.fetch_session(key.provider, key.id, parent_id),
-        )
-
-    async def _poll(self, screen: Screen[Any], provider: str, fetch: Any) -> None:
-        """Fetch while `screen` is shown, at the provider's own pace (calls are rate limited)."""
-        reported = False
-        first = True
-        while screen in self.screen_stack:
-            if not self.paused:
-                try:
-                    await fetch()
-                    reported = False
-                    if first and screen is self.screen:  # the operator just asked for it
-                        self.redraw()
-                    first = False
-                except ProviderError as exc:
-                    if not reported:  # once per outage, not once per poll
-                        self.notify(str(exc), severity="error", markup=False)
-                        reported = True
-            await self.clock.sleep(self.refresher.interval_for(provider))
-
     def notify(
         self,
         message: str,
@@ -310,7 +266,7 @@ class LivetopApp(App[None]):
         else:
             self.refresher.pause()
             self.notify("polling paused — p resumes", timeout=2)
-        self.redraw(routine=True)
+        self.redraw(tick=True)
 
     def action_refresh_now(self) -> None:
         self.refresher.refresh_now()
@@ -330,16 +286,5 @@ class LivetopApp(App[None]):
         yield SystemCommand("Poll more often", "+", lambda: self.action_interval(-1))
         yield SystemCommand("Poll less often", "-", lambda: self.action_interval(1))
         yield SystemCommand("Help: keys", "?", self.action_help)
-        if isinstance(screen, SessionsScreen):
-            yield SystemCommand("Filter the list", "/", screen.action_filter)
-            yield SystemCommand("Toggle the event log", "e", screen.action_toggle_events)
-            yield SystemCommand("Copy the selected id", "c", screen.action_copy_id)
-            yield SystemCommand("Reveal the stream key", "x", screen.action_reveal)
-            for key in ("trouble", "name", "state", "health", "bitrate", "last seen"):
-                yield SystemCommand(
-                    f"Sort by {key}", "press again to reverse", _bind(screen.action_sort, key)
-                )
-
-
-def _bind(fn: Any, arg: str) -> Any:
-    return lambda: fn(arg)
+        if isinstance(screen, LiveScreen):
+            yield from screen.system_commands()

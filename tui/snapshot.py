@@ -30,8 +30,8 @@ from tui.providers.errors import (
     ProviderError,
     ProviderInvalidPayload,
 )
+from tui.session_list import SortOrder, sort_sessions
 from tui.store import SessionStore
-from tui.view import SortOrder, sort_sessions
 
 EXIT_OK: Final = 0
 EXIT_USAGE: Final = 1

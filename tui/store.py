@@ -546,18 +546,21 @@ class SessionStore:
                 {SessionKey(name, sid): fields for sid, fields in merge.changed.items()}
             ),
             removed=tuple(SessionKey(name, sid) for sid in merge.removed),
-            status_changed=status != old_status,
+            status_fields=_status_fields(old_status, status),
             stale_changed=status.stale != old_status.stale,
             events=tuple(events),
-            schedule_only=not (merge.added or merge.changed or merge.removed or events)
-            and _only_schedule_differs(old_status, status),
         )
         return self._publish(diff)
 
 
-def _only_schedule_differs(old: ProviderStatus, new: ProviderStatus) -> bool:
-    """`new` is `old` but for when the next poll is due and whether one is running."""
-    return replace(new, next_poll=old.next_poll, polling_since=old.polling_since) == old
+_STATUS_FIELDS = tuple(f.name for f in dataclasses.fields(ProviderStatus))
+
+
+def _status_fields(old: ProviderStatus, new: ProviderStatus) -> frozenset[str]:
+    """The names of the status fields that differ."""
+    if old == new:
+        return frozenset()
+    return frozenset(f for f in _STATUS_FIELDS if getattr(old, f) != getattr(new, f))
 
 
 def _changed(prev: Session, cur: Session) -> frozenset[str]:

@@ -107,12 +107,13 @@ class StoreDiff:
     added: tuple[SessionKey, ...] = ()
     changed: Mapping[SessionKey, frozenset[str]] = field(default_factory=lambda: _NO_CHANGES)
     removed: tuple[SessionKey, ...] = ()
-    status_changed: bool = False
+    status_fields: frozenset[str] = frozenset()  # the `ProviderStatus` fields that changed
     stale_changed: bool = False
     events: tuple[StoreEvent, ...] = ()
-    # Nothing changed but when the provider is next polled or whether a poll is running: no
-    # screen needs redrawing at once (their one-second tick shows a slow poll or a retry).
-    schedule_only: bool = False
+
+    @property
+    def status_changed(self) -> bool:
+        return bool(self.status_fields)
 
     @property
     def sessions_changed(self) -> bool:

@@ -29,7 +29,7 @@ async def test_provider_failure_alerts_with_toast_bell_and_event(
         assert bells
         assert any(e.kind is EventKind.PROVIDER_FAILED for e in app.store.events)
         await pilot.press("e")
-        log = str(app.screen.query_one("#event-text").render())
+        log = app.screen.query_one(EventLog).text
         assert "provider failed" in log and "uiza" in log
         assert app.screen.query_one(EventLog).display
 

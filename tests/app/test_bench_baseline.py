@@ -32,5 +32,5 @@ async def test_the_baseline_draws_rows_and_keeps_them_fresh(sim: Any) -> None:
         polled = sim.request_counts["livepeer"]
         await wait_for(pilot, lambda: sim.request_counts["livepeer"] > polled + 1)
         await pilot.press("j", "j")
-        app.redraw(routine=True)  # no await from here: the store stands still
+        app.redraw(tick=True)  # no await from here: the store stands still
         assert table.row_count == len(app.store.sessions())

@@ -17,6 +17,7 @@ from tui.sim import Fault
 from tui.store import ProviderHealth
 from tui.widgets.detail_pane import MASK, DetailPane
 from tui.widgets.event_log import EventLog
+from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
@@ -188,14 +189,14 @@ async def test_pause_refresh_interval_events_copy_reveal_help_quit(sim: Any) -> 
         await pilot.press("slash", *"kind:uiza state:live", "enter")
         pane = app.screen.query_one(DetailPane)
         secret = app.store.get(table(app).cursor_key).secret.get_secret_value()
-        text = str(app.screen.query_one("#detail-text").render())
+        text = app.screen.query_one(DetailPane).text
         assert MASK in text and secret not in text
         await pilot.press("x")
-        text = str(app.screen.query_one("#detail-text").render())
+        text = app.screen.query_one(DetailPane).text
         assert secret in text and pane.revealed
         pane.hide_secret()
-        app.redraw(routine=True)
-        assert secret not in str(app.screen.query_one("#detail-text").render())
+        app.redraw(tick=True)
+        assert secret not in app.screen.query_one(DetailPane).text
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -215,10 +216,11 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
         sim.set_fault("calls", Fault(auth=True))
         app.refresher.refresh_now("calls")
         await wait_for(pilot, lambda: app.store.status("calls").health is ProviderHealth.FAILING)
-        app.redraw(routine=True)
-        line = app.screen.query_one("#provider-2")
-        assert line.has_class("-failing")
-        assert "401" in str(line.render()) or "unauthor" in str(line.render()).lower()
+        app.redraw(tick=True)
+        bar = app.screen.query_one(ProviderBar)
+        assert bar.is_banner("calls")
+        line = bar.line_text("calls")
+        assert "401" in line or "unauthor" in line.lower()
         assert {k for k in table(app).keys if k.provider == "calls"} == before
         assert all(app.store.is_stale(k) for k in before)
         assert not app.store.status("studio").failing

@@ -1,5 +1,5 @@
 """Partial updates send only the dirty cells of a line, never half a wide character; a changed
-value in a LineStatic reaches the terminal as just that value."""
+value in a TextLines reaches the terminal as just that value."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
 
-from tui import partial_update
-from tui.widgets.line_static import LineStatic
+from support.widgets import TextLines
+from tui.textual_touches import partial_update
 
 PLAIN = Console(color_system=None, force_terminal=True, width=200)
 
@@ -67,7 +67,7 @@ def test_an_unknown_textual_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> No
 
 class One(App[None]):
     def compose(self) -> ComposeResult:
-        yield LineStatic(Text(" ● studio  OK  · 54 sessions · data 0s old · next 2s"))
+        yield TextLines([Text(" ● studio  OK  · 54 sessions · data 0s old · next 2s")])
 
 
 async def test_a_ticking_age_costs_only_its_cells() -> None:
@@ -82,8 +82,8 @@ async def test_a_ticking_age_costs_only_its_cells() -> None:
             display(screen, renderable)
 
         app._display = spy  # type: ignore[method-assign]
-        app.query_one(LineStatic).update(
-            Text(" ● studio  OK  · 54 sessions · data 1s old · next 1s")
+        app.query_one(TextLines).show(
+            [Text(" ● studio  OK  · 54 sessions · data 1s old · next 1s")]
         )
         await pilot.pause()
     sent = "".join(u.render_segments(PLAIN) for u in updates if isinstance(u, ChopsUpdate))
@@ -92,11 +92,11 @@ async def test_a_ticking_age_costs_only_its_cells() -> None:
 
 
 class Stacked(App[None]):
-    CSS = "LineStatic { height: 1; }"
+    CSS = "TextLines { height: 1; }"
 
     def compose(self) -> ComposeResult:
         for n in range(3):
-            yield LineStatic(Text(f"line {n}"), id=f"l{n}")
+            yield TextLines([Text(f"line {n}")], id=f"l{n}")
 
 
 async def test_only_the_widgets_a_change_touches_are_rendered() -> None:
@@ -106,15 +106,15 @@ async def test_only_the_widgets_a_change_touches_are_rendered() -> None:
     async with app.run_test(size=(40, 3)) as pilot:
         await pilot.pause()
         rendered: list[str] = []
-        for pane in app.query(LineStatic):
+        for pane in app.query(TextLines):
             stock = pane.render_lines
 
-            def spy(crop: Region, pane: LineStatic = pane, stock: Any = stock) -> list[Strip]:
+            def spy(crop: Region, pane: TextLines = pane, stock: Any = stock) -> list[Strip]:
                 rendered.append(f"{pane.id} {crop.y}+{crop.height}")
                 return cast("list[Strip]", stock(crop))
 
             pane.render_lines = spy  # type: ignore[method-assign]
-        app.query_one("#l0", LineStatic).update(Text("line 0 ticked"))
-        app.query_one("#l2", LineStatic).update(Text("line 2 ticked"))
+        app.query_one("#l0", TextLines).show([Text("line 0 ticked")])
+        app.query_one("#l2", TextLines).show([Text("line 2 ticked")])
         await pilot.pause()
         assert sorted(rendered) == ["l0 0+1", "l2 0+1"]

@@ -19,7 +19,7 @@ from textual.app import App
 from textual.message import Message
 
 from tui.app import LivetopApp
-from tui.quiet_driver import QuietLinuxDriver
+from tui.textual_touches.quiet_driver import QuietLinuxDriver
 
 
 class Recording(QuietLinuxDriver):
@@ -120,7 +120,7 @@ def test_the_console_uses_it_where_textual_would_use_its_linux_driver(
 def test_a_parser_of_another_shape_is_polled_as_textual_polls_it() -> None:
     from types import SimpleNamespace
 
-    from tui.quiet_driver import STOCK_WAIT, _wait
+    from tui.textual_touches.quiet_driver import STOCK_WAIT, _wait
 
     assert _wait(SimpleNamespace()) == STOCK_WAIT  # type: ignore[arg-type]
     assert _wait(SimpleNamespace(_timeout_time="soon")) == STOCK_WAIT  # type: ignore[arg-type]

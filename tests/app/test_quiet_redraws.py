@@ -4,12 +4,14 @@ console's CPU."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.message import Message
 
 from support.app import frozen_app, live_app, poll_each, wait_for
@@ -20,7 +22,7 @@ from tui.screens.sessions import SessionsScreen
 from tui.store import ProviderHealth, ProviderStatus, Sample, StoreDiff
 from tui.widgets import detail_pane
 from tui.widgets.detail_pane import DetailPane
-from tui.widgets.line_static import LineStatic
+from tui.widgets.line_view import LineView
 from tui.widgets.provider_bar import ProviderBar
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
@@ -45,9 +47,13 @@ STATUS = ProviderStatus(
 
 
 class Panes(App[None]):
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.clock = clock
+
     def compose(self) -> ComposeResult:
-        yield ProviderBar(["studio"])
-        yield DetailPane()
+        yield ProviderBar(["studio"], clock=self.clock, id="providers")
+        yield DetailPane(clock=self.clock, id="detail")
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[int]:
@@ -64,38 +70,39 @@ def counting(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[int]:
 
 
 async def test_the_same_inputs_build_and_draw_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    updates: list[str | None] = []
-    original_update = LineStatic.update
+    repainted: list[str | None] = []
+    original_refresh = LineView.refresh
 
-    def update(self: LineStatic, content: Any) -> None:
-        updates.append(self.id)
-        original_update(self, content)
+    def refresh(self: LineView, *regions: Region, **kwargs: Any) -> LineView:
+        repainted.append(self.id)
+        return original_refresh(self, *regions, **kwargs)
 
-    monkeypatch.setattr(LineStatic, "update", update)
+    monkeypatch.setattr(LineView, "refresh", refresh)
     described = counting(monkeypatch, detail_pane)
-    app = Panes()
+    clock = [NOW.timestamp()]
+    app = Panes(lambda: clock[0])
     async with app.run_test(size=(100, 30)) as pilot:
         bar, pane = app.query_one(ProviderBar), app.query_one(DetailPane)
-        t = NOW.timestamp()
-        bar.show([STATUS], t, False)
-        pane.show(SESSION, HISTORY, NOW)
+        bar.show([STATUS], False)
+        pane.show(SESSION, HISTORY, stale=False)
         await pilot.pause()
-        assert described == [1] and "provider-0" in updates
+        assert described and "providers" in repainted
         described.clear()
-        updates.clear()
+        repainted.clear()
 
         for _ in range(3):  # store updates that touched neither, within the same second
-            bar.show([STATUS], t + 0.4, False)
-            pane.show(SESSION, HISTORY, NOW)
-        assert described == [] and updates == []
+            clock[0] += 0.3
+            bar.show([STATUS], False)
+            pane.show(SESSION, HISTORY, stale=False)
+        assert described == [] and repainted == []
 
-        later = NOW + timedelta(seconds=1)  # the next second: the age reads 6s, not 5s
-        pane.show(SESSION, HISTORY, later)
-        assert described == [1] and updates == ["detail-text"]
-        pane.show(replace(SESSION, name="Main stage 2"), HISTORY, later)
+        clock[0] = NOW.timestamp() + 1  # the next second: the age reads 6s, not 5s
+        pane.show(SESSION, HISTORY, stale=False)
+        assert described == [1] and repainted == ["detail"]
+        pane.show(replace(SESSION, name="Main stage 2"), HISTORY, stale=False)
         assert described == [1, 1]
-        bar.show([replace(STATUS, last_latency=0.030)], t + 1, False)  # "30 ms" now
-        assert updates[-1] == "provider-0"
+        bar.show([replace(STATUS, last_latency=0.030)], False)  # "30 ms" now
+        assert repainted[-1] == "providers"
         await pilot.pause()
 
 
@@ -116,7 +123,11 @@ async def test_a_poll_starting_or_scheduled_redraws_no_screen(
     def on_store(self: LivetopApp, diff: StoreDiff) -> None:
         before = posted[0]
         original_on_store(self, diff)
-        updates.append((diff.schedule_only, posted[0] - before))
+        schedule_only = not (diff.sessions_changed or diff.events) and diff.status_fields <= {
+            "next_poll",
+            "polling_since",
+        }
+        updates.append((schedule_only, posted[0] - before))
 
     monkeypatch.setattr(LivetopApp, "post_message", post_message)
     monkeypatch.setattr(LivetopApp, "_on_store", on_store)
@@ -129,15 +140,15 @@ async def test_a_poll_starting_or_scheduled_redraws_no_screen(
 
 
 def spy_syncs(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record each `SessionsScreen.sync` as its `routine` flag (True: the 1 s tick)."""
+    """Record each `SessionsScreen.redraw` as its `tick` flag (True: the 1 s tick)."""
     syncs: list[bool] = []
-    original_sync = SessionsScreen.sync
+    original_redraw = SessionsScreen.redraw
 
-    def sync(self: SessionsScreen, *, routine: bool = False) -> None:
-        syncs.append(routine)
-        original_sync(self, routine=routine)
+    def redraw(self: SessionsScreen, *, tick: bool = False) -> None:
+        syncs.append(tick)
+        original_redraw(self, tick=tick)
 
-    monkeypatch.setattr(SessionsScreen, "sync", sync)
+    monkeypatch.setattr(SessionsScreen, "redraw", redraw)
     return syncs
 
 
@@ -160,7 +171,7 @@ async def test_new_values_wait_for_the_tick_and_events_are_drawn_at_once(
         await pilot.pause()
 
         def detail() -> str:
-            return str(screen.query_one("#detail-text").render())
+            return screen.query_one(DetailPane).visible_text
 
         def apply(changed: Session, *more: Session) -> None:
             others = tuple(s for s in studio if s.key != changed.key)
@@ -200,12 +211,14 @@ async def test_a_drill_down_draws_its_first_answer_at_once(frozen_sim: Any) -> N
         # What the list said a moment ago; the full record the drill-down fetches says otherwise.
         app.store.apply("studio", FetchResult((replace(live, ingest_bps=7.7e9), *others)))
         before = frozen_sim.request_counts["livepeer"]
-        await app.push_screen(SessionScreen(live.key, "all sessions"))
+        await app.push_screen(SessionScreen(app.context, live.key, "all sessions"))
 
-        def detail() -> str:
-            return str(app.screen.query_one("#detail-text").render())
+        def ingest() -> str:
+            """The record's ingest row (the sparkline above it shows the last sample)."""
+            text = app.screen.query_one(DetailPane).visible_text
+            return [line for line in text.splitlines() if line.startswith("ingest     ")][-1]
 
-        assert "7.7 Gb/s" in detail()
+        assert "7.7 Gb/s" in ingest()
         await wait_for(pilot, lambda: frozen_sim.request_counts["livepeer"] > before)
-        await wait_for(pilot, lambda: "7.7 Gb/s" not in detail(), limit=0.5)
+        await wait_for(pilot, lambda: "7.7 Gb/s" not in ingest(), limit=0.5)
         app._ticker.resume()

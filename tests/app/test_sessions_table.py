@@ -45,65 +45,64 @@ async def test_the_cursor_follows_the_top_until_the_operator_moves_it() -> None:
         assert table.cursor_key == key("a")
 
 
-async def test_a_tick_compares_only_changed_rows_until_an_age_can_read_differently(
+async def test_a_tick_builds_only_changed_rows_and_rows_whose_ages_read_differently(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`refresh_rows` (the 1 s tick) compares only the lines of sessions that changed, and
-    of those whose ages can read differently by now; rows, marks and the cursor compare all
-    at once."""
+    """A redraw (the 1 s tick) builds again only the rows of sessions that changed and of
+    those whose ages can read differently by now; a mark or a cursor move, only its rows."""
     now = [datetime(2026, 11, 22, 12, 0, tzinfo=UTC)]
     started = now[0] - timedelta(minutes=5, seconds=20)  # "5m" on air for 40 s more
-    rates = {key("a"): 1e6, key("b"): 2e6, key("c"): 3e6}
     later = {key("b"): timedelta(seconds=15)}  # b turns "6m" 15 s after the others
 
-    def aired(k: SessionKey) -> Session:
+    def aired(k: SessionKey, rate: float) -> Session:
         start = started + later.get(k, timedelta())
-        return replace(lookup(k), started_at=start, last_seen=start, ingest_bps=rates[k])
+        return replace(lookup(k), started_at=start, last_seen=start, ingest_bps=rate)
 
-    compares: list[int] = []
-    original = SessionsTable._line_state
+    # The store hands back the very same object until a session changes.
+    sessions = {k: aired(k, rate) for k, rate in ((key("a"), 1e6), (key("b"), 2e6))}
+    sessions[key("c")] = aired(key("c"), 3e6)
+    builds: list[str] = []
+    original = SessionsTable._row
 
-    def line_state(self: SessionsTable, *args: Any) -> tuple[object, ...]:
-        compares.append(1)
-        return original(self, *args)
+    def row(self: SessionsTable, session: Session, *args: Any) -> Any:
+        builds.append(session.id)
+        return original(self, session, *args)
 
-    monkeypatch.setattr(SessionsTable, "_line_state", line_state)
+    monkeypatch.setattr(SessionsTable, "_row", row)
 
     class Aired(App[None]):
         def compose(self) -> ComposeResult:
-            yield SessionsTable(aired, clock=lambda: now[0])
+            yield SessionsTable(sessions.get, clock=lambda: now[0])
 
     async with Aired().run_test(size=(80, 10)) as pilot:
         table = pilot.app.query_one(SessionsTable)
-        table.set_rows(list(rates))
+        table.set_rows(list(sessions))
         await pilot.pause()
 
         def shown() -> list[str]:
             return [table.render_line(y).text for y in range(4)]
 
-        def tick(seconds: float, *changed: SessionKey) -> int:
-            compares.clear()
+        def tick(seconds: float) -> list[str]:
+            builds.clear()
             now[0] += timedelta(seconds=seconds)
-            table.refresh_rows(set(changed))
-            return len(compares)
+            table.redraw()
+            return sorted(builds)
 
         drawn = shown()
-        assert tick(30) == 0  # still "5m" on air and "5m" ago
-        rates[key("b")] = 7e6
-        assert tick(9, key("b")) == 1  # b's line alone
+        assert tick(30) == []  # still "5m" on air and "5m" ago
+        sessions[key("b")] = aired(key("b"), 7e6)
+        assert tick(9) == ["b"]  # b's row alone
         assert "7.0 Mb/s" in shown()[2]
-        assert tick(2) == 2  # a and c turn "6m": their lines alone, repainted
-        assert shown()[1] != drawn[1]
-        assert shown()[3] != drawn[3]
-        assert shown()[2] == table.render_line(2).text
-        assert tick(1) == 0
-        assert tick(7) == 0
-        assert tick(7) == 1  # b turns "6m"
+        assert tick(2) == ["a", "c"]  # a and c turn "6m": their rows alone
+        assert shown()[1] != drawn[1] and shown()[3] != drawn[3]
+        assert tick(1) == [] and tick(7) == []
+        assert tick(7) == ["b"]  # b turns "6m"
         table.mark(key("c"), "new", float("inf"))
-        assert tick(0) == table.size.height
-        assert tick(0) == 0
-        await pilot.press("j")  # the cursor moved: compared at once, and settled again
-        assert tick(0) == 0
+        assert tick(0) == ["c"]
+        assert tick(0) == []
+        await pilot.press("j")  # the cursor moved from a to b: those two rows
+        assert sorted(builds) == ["a", "b"]
+        assert tick(0) == []
 
 
 async def test_repainted_regions_are_not_kept() -> None:
@@ -123,7 +122,7 @@ async def test_repainted_regions_are_not_kept() -> None:
         for n in range(60):
             k = key("abcdef"[n % 6])
             names[k] = "x" * (n % 30)  # a span of another length each time
-            table.refresh_changed()
+            table.redraw()
             await pilot.pause()
         assert len(table._dirty_regions) <= 6
 

@@ -22,7 +22,7 @@ def ready(app: Any) -> Any:
         assert app.refresher.paused  # by frozen_app, so nothing polled yet
         await poll_each(pilot, app)
         app.refresher.resume()
-        app.redraw(routine=True)  # as the pause key does: a poll's schedule alone redraws nothing
+        app.redraw(tick=True)  # as the pause key does: a poll's schedule alone redraws nothing
         await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
         await pilot.pause()
 
@@ -51,7 +51,10 @@ def test_detail_of_a_session(snap_compare: Any, frozen_sim: Any) -> None:
         await ready(app)(pilot)
         await pilot.press("slash", *"kind:livepeer", "enter", "n", "j", "enter")
         await wait_for(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
+        asked = frozen_sim.request_counts["livepeer"]
         await pilot.press("enter")
+        # The full record's answer, drawn (a busy machine must not catch the list's record).
+        await wait_for(pilot, lambda: frozen_sim.request_counts["livepeer"] > asked)
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

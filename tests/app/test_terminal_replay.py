@@ -18,11 +18,11 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
 from support.app import frozen_app, poll_each, wait_for
-from tui import partial_update
+from support.widgets import TextLines
 from tui.clock import FakeClock
 from tui.models import ProviderKind, Session, SessionKey, SessionState
 from tui.sim import Fault
-from tui.widgets.line_static import LineStatic
+from tui.textual_touches import partial_update
 from tui.widgets.sessions_table import SessionsTable
 
 LIVE = SessionState.LIVE
@@ -92,7 +92,7 @@ def cells(text: str, cols: int = COLS) -> list[str]:
 
 class Lines(App[None]):
     def compose(self) -> ComposeResult:
-        yield LineStatic(id="pane")
+        yield TextLines(id="pane")
 
 
 Words = list[tuple[str, str]]
@@ -127,11 +127,11 @@ async def test_the_screen_shows_what_a_full_repaint_would() -> None:
     rng = random.Random(7)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
         terminal = Terminal.watching(app)
-        pane = app.query_one(LineStatic)
+        pane = app.query_one(TextLines)
         lines: list[Words] = [[("studio", "bold"), ("OK", ""), ("12 ms", "dim")] for _ in range(5)]
         for _ in range(150):
             mutate(lines, rng)
-            pane.update(render(lines))
+            pane.show(render(lines))
             await pilot.pause()
             terminal.assert_shows(app)
 
@@ -142,7 +142,7 @@ class Mosaic(App[None]):
     CSS = """
     Screen { layers: base over; }
     Horizontal { height: 3; }
-    LineStatic { width: 1fr; height: 3; }
+    TextLines { width: 1fr; height: 3; }
     #over { layer: over; offset: 17 2; width: 23; height: 3; }
     """
 
@@ -150,8 +150,8 @@ class Mosaic(App[None]):
         for row in range(2):
             with Horizontal():
                 for col in range(3):
-                    yield LineStatic(id=f"p{row}{col}")
-        yield LineStatic(id="over")
+                    yield TextLines(id=f"p{row}{col}")
+        yield TextLines(id="over")
 
 
 async def test_panes_and_an_overlay_show_what_a_full_repaint_would() -> None:
@@ -162,10 +162,10 @@ async def test_panes_and_an_overlay_show_what_a_full_repaint_would() -> None:
     rng = random.Random(5)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
         terminal = Terminal.watching(app)
-        panes = list(app.query(LineStatic))
+        panes = list(app.query(TextLines))
         shown = {pane: [["."] * pane.size.width for _ in range(3)] for pane in panes}
         for pane in panes:
-            pane.update("\n".join("".join(row) for row in shown[pane]))
+            pane.show("\n".join("".join(row) for row in shown[pane]))
         await pilot.pause()
         terminal.assert_shows(app)
         for _ in range(200):
@@ -173,7 +173,7 @@ async def test_panes_and_an_overlay_show_what_a_full_repaint_would() -> None:
             width = pane.size.width
             x = rng.choice([0, width - 1, rng.randrange(width)])
             shown[pane][rng.randrange(3)][x] = rng.choice("abcxyz#")
-            pane.update("\n".join("".join(row) for row in shown[pane]))
+            pane.show("\n".join("".join(row) for row in shown[pane]))
             await pilot.pause()
             terminal.assert_shows(app)
 
@@ -182,13 +182,13 @@ class Covered(App[None]):
     """A pane that keeps changing under a modal dialog."""
 
     CSS = """
-    LineStatic { height: 6; }
+    TextLines { height: 6; }
     ModalScreen { align: center middle; }
     #dialog { width: 30; height: 4; border: round white; padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:
-        yield LineStatic(id="pane")
+        yield TextLines(id="pane")
 
 
 async def test_a_dialog_stays_on_top_of_what_changes_under_it() -> None:
@@ -206,9 +206,9 @@ async def test_a_dialog_stays_on_top_of_what_changes_under_it() -> None:
     app = Covered()
     rng = random.Random(3)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
-        pane = app.query_one(LineStatic)
+        pane = app.query_one(TextLines)
         rows = [["."] * COLS for _ in range(6)]
-        pane.update("\n".join("".join(row) for row in rows))
+        pane.show("\n".join("".join(row) for row in rows))
         await pilot.pause()
         terminal = Terminal.watching(app)
         await app.push_screen(Dialog())
@@ -216,7 +216,7 @@ async def test_a_dialog_stays_on_top_of_what_changes_under_it() -> None:
         terminal.assert_shows(app)
         for _ in range(20):
             rows[rng.randrange(6)][rng.randrange(COLS)] = rng.choice("▆▃#x")
-            pane.update("\n".join("".join(row) for row in rows))
+            pane.show("\n".join("".join(row) for row in rows))
             await pilot.pause()
             terminal.assert_shows(app)
 

@@ -21,14 +21,14 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer
 
 from tui.app import LivetopApp
+from tui.columns import fit_columns
 from tui.models import Session, SessionKey
-from tui.screens.sessions import Scope, SessionsScreen
+from tui.screens.sessions import SessionsScreen
 from tui.store import StoreDiff
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.provider_bar import ProviderBar
-from tui.widgets.sessions_table import fit_columns
 from tui.widgets.status_header import StatusHeader
 
 _GUTTER = {"unhealthy": "!", "new": "+", "ended": "-", "stale": "~"}
@@ -135,10 +135,8 @@ class DataTableSessions(DataTable[Any]):
             self.move_cursor(row=rank[cursor], animate=False)
         self.refresh_changed()
 
-    def refresh_rows(self, keys: Iterable[SessionKey]) -> None:
-        """What the screen calls after a sync with these sessions changed (or only the clock
-        moved): `refresh_changed`, as on every sync."""
-        self._dirty.update(keys)
+    def redraw(self) -> None:
+        """What the screen calls on every redraw: `refresh_changed`."""
         self.refresh_changed()
 
     def refresh_changed(self) -> None:
@@ -196,28 +194,30 @@ class BaselineScreen(SessionsScreen):
     """The product's sessions screen with the DataTable in place of `SessionsTable`."""
 
     def compose(self) -> ComposeResult:
-        app = self.livetop
-        yield StatusHeader()
-        yield ProviderBar([p.name for p in app.settings.providers], id="providers")
+        context = self.context
+        store = context.store
+        yield StatusHeader(clock=context.now)
+        yield ProviderBar(context.providers, clock=context.clock.time, id="providers")
         with Horizontal(id="body"):
-            table = DataTableSessions(
-                app.store.get,
-                is_stale=lambda s: app.store.is_stale(s.key),
-                clock=app.now,
+            yield DataTableSessions(
+                store.get,
+                is_stale=lambda s: store.is_stale(s.key),
+                clock=context.now,
                 id="sessions",
             )
-            self._table = table  # type: ignore[assignment]
-            yield table
-            yield DetailPane(id="detail")
+            yield DetailPane(clock=context.now_s, id="detail")
         yield EventLog(id="events")
         yield FilterBar(id="filter")
         yield Footer()
 
-    def note_diffs(self, diffs: list[StoreDiff], initial: set[str]) -> None:
-        super().note_diffs(diffs, initial)
-        table: Any = self.table
+    @property
+    def table(self) -> Any:
+        return self.query_one(DataTableSessions)
+
+    def note(self, diffs: Sequence[StoreDiff], first_loads: set[str]) -> None:
+        super().note(diffs, first_loads)
         for diff in diffs:
-            table.touch(diff.changed)
+            self.table.touch(diff.changed)
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -236,7 +236,7 @@ class BaselineApp(LivetopApp):
         import asyncio
         import signal
 
-        self.push_screen(BaselineScreen(Scope()))
+        self.push_screen(BaselineScreen(self.context))
         self.set_interval(1.0, self._tick)
         self.refresher.start()
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)

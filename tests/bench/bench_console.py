@@ -34,6 +34,7 @@ from pathlib import Path
 from pty_harness import PtyProgram, percentile
 
 HERE = Path(__file__).resolve().parent
+PAGES = ("pageup", "pagedown")
 SIM = "children"  # livetop --demo's simulator is a child process
 # A session row of the big Livepeer account ("studio" in the demo), in either table.
 ROW = re.compile(rb"studio\s.*\s(live|ended)\s")
@@ -45,6 +46,7 @@ METRICS: tuple[tuple[str, str, str, float | None], ...] = (
     ("key_p95", "key → frame p95", "ms", 50.0),
     ("key_max", "key → frame max", "ms", 100.0),
     ("key_missed", "keys without a frame", "", None),
+    ("key_bytes", "bytes a cursor move writes", "B", 2560.0),
     ("out", "output, polling (no keys)", "KiB/s", 6.0),
     ("cpu", "CPU, polling (everything)", "%", 25.0),
     ("cpu_app", "  of which the console", "%", None),
@@ -99,12 +101,15 @@ def _measure(prog: PtyProgram, args: argparse.Namespace, seed: int) -> dict[str,
         latencies = prog.press_keys(args.seconds, random.Random(seed))
         d = prog.cpu()
         typing = prog.window(c, d)
-        got = [x * 1000 for x in latencies if x is not None]
+        got = [k.latency * 1000 for k in latencies if k.latency is not None]
+        # A cursor move (j/k, arrows) repaints two rows and the detail pane; a page scrolls.
+        moves = [k.nbytes for k in latencies if k.nbytes is not None and k.key not in PAGES]
         out |= {
             "key_p50": percentile(got, 50),
             "key_p95": percentile(got, 95),
             "key_max": max(got, default=float("nan")),
             "key_missed": float(len(latencies) - len(got)),
+            "key_bytes": statistics.median(moves) if moves else float("nan"),
             "out_keys": typing.bytes_per_s / 1024,
             "cpu_keys": typing.cpu_pct,
         }

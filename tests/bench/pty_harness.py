@@ -65,6 +65,19 @@ class Frame:
     nbytes: int
 
 
+ANSWER = 0.15  # seconds after a key in which the frames that started are its answer
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFrame:
+    """A key pressed: the latency to the first frame that started after it, and the bytes of
+    every frame that started within `ANSWER` of it (None: no frame came)."""
+
+    key: str
+    latency: float | None
+    nbytes: int | None
+
+
 @dataclass(slots=True)
 class CpuSample:
     """Cumulative CPU seconds of the process (children included), and of parts of it."""
@@ -214,16 +227,17 @@ class PtyProgram:
 
     def press_keys(
         self, seconds: float, rng: random.Random, gap: tuple[float, float] = (0.2, 0.7)
-    ) -> list[float | None]:
-        """Press keys at random moments for `seconds`; each key's latency (None: no frame).
+    ) -> list[KeyFrame]:
+        """Press keys at random moments for `seconds`; for each key, its latency and the size
+        of the frame that answered it (None: no frame).
 
         The cursor is steered to stay between rows 2 and 60, pinning at neither end: a key
         that moves nothing draws nothing, and its "latency" would be the next unrelated frame
         (the 1 s tick). The smallest demo (100 sessions) lists ~70 rows.
         """
         end = self.now() + seconds
-        pending: list[float] = []
-        latencies: list[float | None] = []
+        pending: list[tuple[str, float]] = []
+        latencies: list[KeyFrame] = []
         row = 0
         page = max(1, self.size[1] - 7)  # the list's height less 2 (header, bars, footer)
         moves = {"j": 1, "down": 1, "k": -1, "up": -1, "pagedown": page, "pageup": -page}
@@ -235,21 +249,27 @@ class PtyProgram:
             allowed = [name for name, step in moves.items() if 2 <= row + step <= 60]
             name = rng.choice(allowed or ["j"])
             row += moves[name]
-            pending.append(self.send(KEYS[name]))
+            pending.append((name, self.send(KEYS[name])))
         self.pump(self.now() + 2.0)  # let the last keys' frames arrive
         self._settle(pending, latencies, final=True)
         return latencies
 
-    def _settle(self, pending: list[float], latencies: list[float | None], *, final: bool) -> None:
-        still: list[float] = []
-        for sent in pending:
+    def _settle(
+        self, pending: list[tuple[str, float]], latencies: list[KeyFrame], *, final: bool
+    ) -> None:
+        still: list[tuple[str, float]] = []
+        for name, sent in pending:
             after = next((f for f in self.frames if f.start > sent), None)
-            if after is not None:
-                latencies.append(after.end - sent)
+            if after is not None and (final or self.now() - sent > ANSWER):
+                # A key's answer can take more than one frame (the list at once, the detail
+                # pane on the message that follows): count every frame started soon after.
+                answer = [f for f in self.frames if sent < f.start <= sent + ANSWER]
+                nbytes = sum(f.nbytes for f in answer)
+                latencies.append(KeyFrame(name, after.end - sent, nbytes))
             elif final or self.now() - sent > 2.0:
-                latencies.append(None)
+                latencies.append(KeyFrame(name, None, None))
             else:
-                still.append(sent)
+                still.append((name, sent))
         pending[:] = still
 
     # -- /proc --------------------------------------------------------------------------------

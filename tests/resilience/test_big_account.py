@@ -114,7 +114,7 @@ async def test_twenty_thousand_sessions_keep_console_and_others_responsive(
             assert all(b - a >= BIG_INTERVAL - SLACK for a, b in itertools.pairwise(ends))
             status = store.status("studio")
             assert status.health is ProviderHealth.OK and status.skipped == 0
-            app.redraw(routine=True)
+            app.redraw(tick=True)
             assert f"{status.session_count} sessions" in bar_text(app, "studio")
             await pilot.press("G")
             assert table.cursor_key == table.keys[-1] and table.row_count > 15_000

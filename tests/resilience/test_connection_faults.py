@@ -28,7 +28,6 @@ from typing import Any
 import pytest
 
 from support.harness import (
-    INDEX_OF,
     INTERVAL,
     SLACK,
     StoreWatch,
@@ -45,6 +44,7 @@ from tui.app import LivetopApp
 from tui.config import settings_from_dict
 from tui.sim import RunningSimulator, SimConfig, start_in_thread
 from tui.store import ProviderHealth
+from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 
 SEED = 11
@@ -127,7 +127,7 @@ async def refused_then_served(
     times = f" ({polls} in a row)" if polls > 1 else ""
     shown = f"FAILING{times}: All connection attempts failed (Connection refused)"
     await wait_for(pilot, lambda: shown in bar_text(app, name), limit=2)
-    assert app.screen.query_one(f"#provider-{INDEX_OF[name]}").has_class("-failing")
+    assert app.screen.query_one(ProviderBar).is_banner(name)
     assert keys_of(store, name) == kept and kept
     assert all(store.is_stale(k) for k in kept)
     for other in KINDS:
@@ -190,11 +190,11 @@ async def test_an_empty_list_is_ok_with_zero_sessions(sims: dict[str, Any]) -> N
             status = store.status(name)
             assert status.health is ProviderHealth.OK and status.session_count == 0
             assert status.last_error is None and not status.stale
-        app.redraw(routine=True)
+        app.redraw(tick=True)
         for name in ("studio", "uiza"):
             text = bar_text(app, name)
             assert "OK" in text and "0 sessions" in text and "FAILING" not in text, text
-            assert not app.screen.query_one(f"#provider-{INDEX_OF[name]}").has_class("-failing")
+            assert not app.screen.query_one(ProviderBar).is_banner(name)
         table = app.screen.query_one(SessionsTable)
         await wait_for(pilot, lambda: {k.provider for k in table.keys} == {"calls"}, limit=2)
         await pilot.press("j", "e")

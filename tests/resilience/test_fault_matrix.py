@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from support.harness import (
-    INDEX_OF,
     INTERVAL,
     KIND_OF,
     PROVIDERS,
@@ -44,6 +43,8 @@ from tui.sim import Fault, RunningSimulator
 from tui.sim.wire import error_body
 from tui.store import EventKind, ProviderHealth
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.event_log import EventLog
+from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 
 # Poll → screen: one request, one store update, one frame. Generous for a loaded 2-core CI box.
@@ -125,7 +126,7 @@ class Matrix:
         assert table.cursor_key == start
         if events:
             await self.pilot.press("e")
-            assert "provider failed" in str(self.app.screen.query_one("#event-text").render())
+            assert "provider failed" in self.app.screen.query_one(EventLog).text
             await self.pilot.press("e")
 
     def others_fresh(self, name: str) -> None:
@@ -141,8 +142,8 @@ class Matrix:
         `!` unhealthy, `+` new, `-` ended); nobody else's do. Its detail pane says STALE."""
         table = self.app.screen.query_one(SessionsTable)
         table.select_key(min(keys_of(self.store, name)))
-        self.app.redraw(routine=True)
-        pane = str(self.app.screen.query_one(DetailPane).query_one("#detail-text").render())
+        self.app.redraw(tick=True)
+        pane = self.app.screen.query_one(DetailPane).text
         assert "STALE" in pane
         lines = assert_layout_intact(self.app)
         top = next(y for y, line in enumerate(lines) if "PROVIDER" in line and "NAME" in line)
@@ -173,8 +174,7 @@ class Matrix:
         await wait_for(self.pilot, lambda: "FAILING" in bar_text(self.app, name), limit=2)
         text = bar_text(self.app, name)
         assert cell.shows in text, (cell.name, text)
-        line = self.app.screen.query_one(f"#provider-{INDEX_OF[name]}")
-        assert line.has_class("-failing")
+        assert self.app.screen.query_one(ProviderBar).is_banner(name)
         assert keys_of(store, name) == kept and kept
         assert all(store.is_stale(k) for k in kept)
         self.others_fresh(name)
@@ -234,7 +234,7 @@ class Matrix:
         assert status.health is ProviderHealth.OK and not status.stale, status
         assert status.skipped == 0 and status.session_count > 0
         assert not any(store.is_stale(k) for k in keys_of(store, name))
-        self.app.redraw(routine=True)
+        self.app.redraw(tick=True)
         assert "FAILING" not in bar_text(self.app, name)
         self.sim.set_fault(kind, None)
 
@@ -243,9 +243,9 @@ class Matrix:
         status = store.status(name)
         assert not status.stale and status.consecutive_failures == 0
         assert not any(store.is_stale(k) for k in keys_of(store, name))
-        self.app.redraw(routine=True)
-        line = self.app.screen.query_one(f"#provider-{INDEX_OF[name]}")
-        assert not line.has_class("-failing") and "OK" in bar_text(self.app, name)
+        self.app.redraw(tick=True)
+        bar = self.app.screen.query_one(ProviderBar)
+        assert not bar.is_banner(name) and "OK" in bar_text(self.app, name)
         kinds = [e.kind for e in store.events if e.provider == name]
         assert kinds[-1] is EventKind.PROVIDER_RECOVERED
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from support.harness import assert_layout_intact, fast_settings, quit_app, wait_for
 from tui import format as fmt
 from tui.app import LivetopApp
+from tui.columns import COLUMNS
 from tui.models import FetchResult, Session
 from tui.providers import CallsClient, LivepeerClient, ProviderError, UizaClient
 from tui.sim import RunningSimulator
@@ -33,7 +34,7 @@ from tui.store import SessionStore
 from tui.widgets.detail_pane import describe as detail
 from tui.widgets.event_log import event_line
 from tui.widgets.provider_bar import describe as bar_line
-from tui.widgets.sessions_table import COLUMNS, SessionsTable
+from tui.widgets.sessions_table import SessionsTable
 
 KEY = "fuzz-secret-api-key-0123456789"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -243,6 +244,11 @@ def same(a: FetchResult | ProviderError, b: FetchResult | ProviderError) -> bool
     return a.skipped == b.skipped and (a.sessions == b.sessions or repr(a) == repr(b))
 
 
+def pane(session: Session, *, reveal: bool, stale: bool) -> str:
+    """The detail pane's whole text, raw fields included."""
+    return "\n".join(line.plain for line in detail(session, NOW, reveal=reveal, stale=stale))
+
+
 def render_everything(store: SessionStore, name: str) -> None:
     """Every rendering of everything the store holds must be inert text."""
     now = NOW.timestamp()
@@ -251,15 +257,15 @@ def render_everything(store: SessionStore, name: str) -> None:
     for session in store.sessions():
         stale = store.is_stale(session.key)
         for reveal in (False, True):
-            text = detail(session, NOW, reveal=reveal, stale=stale).plain
+            text = pane(session, reveal=reveal, stale=stale)
             inert(text)
             if session.secret is not None and not reveal:
                 # Masked: the key appears no more often than in the same session without one
                 # (a random key may well occur in an id or a name by chance).
                 secret = session.secret.get_secret_value()
-                bare = detail(replace(session, secret=None), NOW, reveal=False, stale=stale)
+                bare = pane(replace(session, secret=None), reveal=False, stale=stale)
                 if len(secret.strip()) >= 8:  # shorter ones also occur in the pane's labels
-                    assert text.count(secret) <= bare.plain.count(secret)
+                    assert text.count(secret) <= bare.count(secret)
         for column in COLUMNS:
             inert(fmt.safe_text(column.render(session, NOW), 400))
     for event in store.events:

@@ -34,6 +34,7 @@ from tui.sim import RunningSimulator, SimConfig, start_in_thread
 from tui.sim.names import HOSTILE
 from tui.snapshot import ProviderReport, Snapshot, snapshot_json, snapshot_table
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.event_log import EventLog
 from tui.widgets.sessions_table import SessionsTable
 
 NOW = datetime.now(UTC)
@@ -114,10 +115,10 @@ async def test_hostile_text_shows_literally_everywhere(app: LivetopApp) -> None:
         # The detail pane of each session, the screen around it unbroken.
         for key in list(table.keys):
             table.select_key(key)
-            app.redraw(routine=True)
+            app.redraw(tick=True)
             session = store.get(key)
             assert session is not None
-            pane = str(app.screen.query_one(DetailPane).query_one("#detail-text").render())
+            pane = app.screen.query_one(DetailPane).text
             no_raw_controls(pane)
             literal_in(pane, session.name or session.id)
             if session.issues:
@@ -141,7 +142,7 @@ async def test_hostile_text_shows_literally_everywhere(app: LivetopApp) -> None:
             no_raw_controls(toast)
         assert any("[bold red]PWNED[/]" in t for t in toasts), toasts
         await pilot.press("e")
-        log = str(app.screen.query_one("#event-text").render())
+        log = app.screen.query_one(EventLog).text
         no_raw_controls(log)
         assert "ended" in log and "[bold red]PWNED[/]" in log
         no_raw_controls("\n".join(assert_layout_intact(app)))
@@ -152,7 +153,7 @@ async def test_hostile_text_shows_literally_everywhere(app: LivetopApp) -> None:
         )
         store.fail("calls", error)
         await pilot.pause()
-        app.redraw(routine=True)
+        app.redraw(tick=True)
         text = bar_text(app, "calls")
         no_raw_controls(text)
         assert "[bold red]PWNED[/]" in text and "\\x1b[2J" in text

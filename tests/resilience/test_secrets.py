@@ -84,7 +84,7 @@ async def test_no_key_on_any_screen_unless_revealed(
             await pilot.press("x")  # the explicit reveal: the key, and only it, shows
             assert key in frames.check("revealed", shown=key)
             await pilot.pause(0.8)
-            app.redraw(routine=True)
+            app.redraw(tick=True)
             await pilot.pause()
             assert key not in frames.check("after the reveal timed out")
 

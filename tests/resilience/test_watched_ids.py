@@ -27,6 +27,7 @@ from support.harness import (
 from tui.app import LivetopApp
 from tui.sim import Fault, RunningSimulator
 from tui.store import ProviderHealth
+from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 
 GONE = "00000000-0000-4000-8000-00000000dead"
@@ -59,9 +60,7 @@ async def test_a_gone_id_is_a_partial_failure_in_the_providers_words(sim: Runnin
             status = store.status(name)
             assert status.health is ProviderHealth.PARTIAL, status
             assert message in bar_text(app, name) and "PARTIAL" in bar_text(app, name)
-            assert app.screen.query_one(f"#provider-{list(MESSAGES).index(name)}").has_class(
-                "-failing"
-            )
+            assert app.screen.query_one(ProviderBar).is_banner(name)
             kept = keys_of(store, name)
             assert kept and not any(store.is_stale(k) for k in kept), name
         await pilot.press("j", "k")

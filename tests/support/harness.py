@@ -21,6 +21,7 @@ from tui.config import Settings, settings_from_dict
 from tui.models import SessionKey
 from tui.sim import RunningSimulator
 from tui.store import ProviderHealth, SessionStore, StoreDiff
+from tui.widgets.provider_bar import ProviderBar
 
 INTERVAL = 0.5  # the refresher's floor: the fastest schedule there is
 TIMEOUT = 0.5  # seconds a client waits for an answer (the `hang` fault needs a short one)
@@ -202,7 +203,7 @@ def assert_layout_intact(app: LivetopApp) -> list[str]:
 
 def bar_text(app: LivetopApp, name: str) -> str:
     """The full text of `name`'s provider line (what is visible is cut at the screen edge)."""
-    return str(app.screen.query_one(f"#provider-{INDEX_OF[name]}").render())
+    return app.screen.query_one(ProviderBar).line_text(name)
 
 
 def backoff_bound(failures: int, interval: float = INTERVAL, cap: float = 60.0) -> float:

@@ -15,7 +15,7 @@ DATA_LAYER = [
     "tui.sim",
     "tui.sim.server",
     "tui.snapshot",
-    "tui.view",
+    "tui.session_list",
     "tui.format",
 ]
 

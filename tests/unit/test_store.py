@@ -208,10 +208,12 @@ def test_register_and_schedule_publish_status(store: SessionStore, clock: FakeCl
     assert store.status("lp").polling_since is None
     assert [d.status_changed for d in seen] == [True, True, True]
     # Registering is news to the screens; a poll starting or being scheduled is not.
-    assert [d.schedule_only for d in seen] == [False, True, True]
-    assert not store.apply("lp", ok(mk("a"))).schedule_only
+    schedule = {"next_poll", "polling_since"}
+    assert [d.status_fields <= schedule for d in seen] == [False, True, True]
+    assert not store.apply("lp", ok(mk("a"))).status_fields <= schedule
     clock._elapsed += 100  # long past the staleness limit: the schedule diff carries it
-    assert not store.set_schedule("lp", next_poll=clock.time() + 2).schedule_only  # type: ignore[union-attr]
+    late = store.set_schedule("lp", next_poll=clock.time() + 2)
+    assert late is not None and {"stale", "next_poll"} <= late.status_fields
     assert store.providers == ("lp",) and store.statuses()[0].name == "lp"
     with pytest.raises(KeyError):
         store.status("nope")

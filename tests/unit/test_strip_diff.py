@@ -9,7 +9,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.widgets.strip_diff import changed_span
+from tui.render.strip_diff import changed_span
 
 BOLD, DIM = Style(bold=True), Style(dim=True)
 

@@ -3,24 +3,23 @@ status), refreshed live, with its sparklines. Esc goes back to the list it came 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from collections.abc import Iterable
+from typing import ClassVar
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from tui import format as fmt
 from tui.models import SessionKey
+from tui.screens.drill import follow_session
+from tui.screens.live import ConsoleContext, LiveScreen
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.status_header import StatusHeader
 
-if TYPE_CHECKING:
-    from tui.app import LivetopApp
 
-
-class SessionScreen(Screen[None]):
+class SessionScreen(LiveScreen):
     """A single session, full screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -31,50 +30,43 @@ class SessionScreen(Screen[None]):
         Binding("x", "reveal", "Reveal key"),
     ]
 
-    def __init__(self, key: SessionKey, trail: str) -> None:
-        super().__init__()
-        self._ready = False
+    def __init__(self, context: ConsoleContext, key: SessionKey, trail: str) -> None:
+        super().__init__(context)
         self.key = key
         self._trail = trail
 
-    @property
-    def livetop(self) -> LivetopApp:
-        return cast("LivetopApp", self.app)
-
     def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield ProviderBar([p.name for p in self.livetop.settings.providers], id="providers")
-        yield DetailPane(id="session-detail")
+        yield StatusHeader(clock=self.context.now)
+        yield ProviderBar(self.context.providers, clock=self.context.clock.time, id="providers")
+        yield DetailPane(clock=self.context.now_s, id="session-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        self._ready = True
-        session = self.livetop.store.get(self.key)
-        name = session.name if session and session.name else self.key.id
-        crumb = f"{self._trail} › {fmt.safe_text(name, 40)}"
-        self.query_one(StatusHeader).crumbs = crumb
-        self.sync()
-        self.livetop.watch_session(self, self.key)
+        self.ready = True
+        session = self.context.store.get(self.key)
+        self._name = session.name if session and session.name else self.key.id
+        self.redraw()
+        self.query_one(DetailPane).focus()  # ↑/↓ and PgUp/PgDn scroll the record
+        self.run_worker(
+            follow_session(self, self.key, session.parent_id if session else None),
+            name="follow",
+            group="follow",
+            exclusive=True,
+        )
 
     def on_screen_resume(self) -> None:
-        self.sync()
+        self.redraw()
 
-    def sync(self, *, routine: bool = False) -> None:
-        """Redraw from the store (all of it is cheap here, so `routine` changes nothing)."""
-        if not self._ready:  # children are composed only once on_mount runs
+    def redraw(self, *, tick: bool = False) -> None:
+        if not self.ready:
             return
-        app = self.livetop
-        header = self.query_one(StatusHeader)
-        header.counts = app.store.counts()
-        header.paused = app.paused
-        header.now = app.now()
-        self.query_one(ProviderBar).show(app.store.statuses(), app.clock.time(), app.paused)
-        store = app.store
+        context = self.context
+        store = context.store
+        crumbs = f"{fmt.safe_text(self._trail, 80)} › {fmt.safe_text(self._name, 40)}"
+        self.query_one(StatusHeader).show(store.counts(), paused=context.paused, crumbs=crumbs)
+        self.query_one(ProviderBar).show(store.statuses(), context.paused)
         self.query_one(DetailPane).show(
-            store.get(self.key),
-            store.history(self.key),
-            app.now(),
-            stale=store.is_stale(self.key),
+            store.get(self.key), store.history(self.key), stale=store.is_stale(self.key)
         )
 
     def action_copy_id(self) -> None:
@@ -84,4 +76,7 @@ class SessionScreen(Screen[None]):
     def action_reveal(self) -> None:
         if not self.query_one(DetailPane).reveal_secret():
             self.notify("this session has no stream key", timeout=2)
-        self.sync()
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Copy the session id", "c", self.action_copy_id)
+        yield SystemCommand("Reveal the stream key", "x", self.action_reveal)

@@ -5,19 +5,21 @@ one exactly as it was: cursor, filter and sort.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from tui import format as fmt
 from tui.models import ProviderKind, Session, SessionKey, SessionState
+from tui.screens.drill import follow_related
+from tui.screens.live import ConsoleContext, LiveScreen
+from tui.session_list import Filter, SessionList, SortKey, SortOrder, parse_filter
 from tui.store import StoreDiff
-from tui.view import Filter, SessionList, SortKey, SortOrder, parse_filter
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.filter_bar import FilterBar
@@ -25,10 +27,8 @@ from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
-if TYPE_CHECKING:
-    from tui.app import LivetopApp
-
 MARK_SECONDS = 15.0  # how long a row that just appeared or ended stays marked
+SORTS = ("trouble", "name", "state", "health", "bitrate", "last seen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ class Scope:
         return session.provider == self.provider and session.parent_id == self.parent_id
 
 
-class SessionsScreen(Screen[None]):
-    """A live list with its detail pane; the app tells it when the store changed."""
+class SessionsScreen(LiveScreen):
+    """A live list with its detail pane."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Footer order is priority order: it scrolls sideways when 80 columns cannot hold it all.
@@ -66,155 +66,126 @@ class SessionsScreen(Screen[None]):
         Binding("minus", "app.interval(1)", "Slower", show=False),
         Binding("c", "copy_id", "Copy id"),
         Binding("x", "reveal", "Reveal key"),
+        Binding("f", "toggle_fields", "Raw fields", show=False),
         Binding("escape", "back", "Back / clear filter"),
     ]
 
-    def __init__(self, scope: Scope | None = None) -> None:
-        super().__init__()
-        self._ready = False
+    def __init__(
+        self, context: ConsoleContext, scope: Scope | None = None, trail: str = ""
+    ) -> None:
+        super().__init__(context)
         self.scope = scope or Scope()
+        self.trail = f"{trail} › {self.scope.crumb}" if trail else self.scope.crumb
         self.order = SortOrder()
         self.filter: Filter = parse_filter("")
-        self._table: SessionsTable | None = None
         self._list = self._new_list()
-        self._rebuild = True  # the next sync filters and sorts from scratch
-        self._touched: set[SessionKey] = set()  # sessions the store changed since the last sync
-        self._restale = False  # a provider's staleness flipped: all its rows look different
-        self._bar_states: object = None  # the providers' states it showed
+        self._rebuild = True  # the next redraw filters and sorts from scratch
+        self._touched: set[SessionKey] = set()  # sessions the store changed since the last redraw
+        self._table: SessionsTable | None = None
 
     def _new_list(self) -> SessionList:
         include = self.scope.includes if self.scope.provider is not None else None
         return SessionList(self.filter, self.order, include)
 
-    @property
-    def livetop(self) -> LivetopApp:
-        return cast("LivetopApp", self.app)
-
     def compose(self) -> ComposeResult:
-        app = self.livetop
-        yield StatusHeader()
-        yield ProviderBar([p.name for p in app.settings.providers], id="providers")
+        context = self.context
+        store = context.store
+        yield StatusHeader(clock=context.now)
+        yield ProviderBar(context.providers, clock=context.clock.time, id="providers")
         with Horizontal(id="body"):
             self._table = SessionsTable(
-                app.store.get,
-                is_stale=lambda s: app.store.is_stale(s.key),
-                clock=app.now,
+                store.get,
+                is_stale=lambda s: store.is_stale(s.key),
+                clock=context.now,
                 id="sessions",
             )
             yield self._table
-            yield DetailPane(id="detail")
+            # Beside the list, the raw fields wait for `f`: they differ in length from one
+            # session to the next, and every line below them would repaint on each move.
+            yield DetailPane(clock=context.now_s, fields=False, id="detail")
         yield EventLog(id="events")
         yield FilterBar(id="filter")
         yield Footer()
 
     @property
     def table(self) -> SessionsTable:
-        assert self._table is not None
+        assert self._table is not None, "composed"
         return self._table
 
     def on_mount(self) -> None:
-        self._ready = True
+        self.ready = True
         self.query_one(FilterBar).display = False
         self.query_one(EventLog).display = False
-        self.query_one(StatusHeader).crumbs = self._crumbs()
-        self.sync()
+        self.redraw()
         self.table.focus()
 
     def on_screen_resume(self) -> None:
-        self.sync()
-
-    def _crumbs(self) -> str:
-        trail = [s.scope.crumb for s in self.app.screen_stack if isinstance(s, SessionsScreen)]
-        if self not in self.app.screen_stack:
-            trail.append(self.scope.crumb)
-        return " › ".join(fmt.safe_text(c, 40) for c in trail)
+        self.redraw()
 
     # -- the store → screen bridge --------------------------------------------------------
 
-    def note_diffs(self, diffs: list[StoreDiff], initial: set[str]) -> None:
-        """Note what changed for the next `sync`; mark rows that just appeared or ended (not
+    def note(self, diffs: Sequence[StoreDiff], first_loads: set[str]) -> None:
+        """Note what changed for the next redraw; mark rows that just appeared or ended (not
         a provider's first load)."""
-        until = self.livetop.clock.monotonic() + MARK_SECONDS
-        store = self.livetop.store
+        until = self.context.clock.monotonic() + MARK_SECONDS
+        store = self.context.store
         touched = self._touched
+        table = self.table if self.ready else None
         for diff in diffs:
             touched.update(diff.added)
             touched.update(diff.changed)
             touched.update(diff.removed)
-            self._restale |= diff.stale_changed
-            if diff.provider not in initial:
-                for key in diff.added:
-                    # A drill-down brings in old sessions too: only a new broadcast is "new".
-                    added = store.get(key)
-                    if added is not None and added.is_live:
-                        self.table.mark(key, "new", until)
+            if table is None or diff.provider in first_loads:
+                continue
+            for key in diff.added:
+                # A drill-down brings in old sessions too: only a new broadcast is "new".
+                added = store.get(key)
+                if added is not None and added.is_live:
+                    table.mark(key, "new", until)
             for key, fields in diff.changed.items():
                 session = store.get(key)
                 if "state" in fields and session and session.state is SessionState.ENDED:
-                    self.table.mark(key, "ended", until)
+                    table.mark(key, "ended", until)
 
-    def sync(self, *, routine: bool = False) -> None:
-        """Redraw from the store: rows (re-sorted only if an order-deciding value changed),
-        counts, providers, detail; only what changed is repainted. `routine`: the app's 1 s
-        tick (see `_refresh`)."""
-        if not self._ready:  # children are composed only once on_mount runs
+    def redraw(self, *, tick: bool = False) -> None:
+        """Rows (re-sorted only if an order-deciding value changed), counts, providers, detail
+        and events, each repainting only what changed."""
+        if not self.ready:
             return
-        store = self.livetop.store
-        changed: set[SessionKey] | None = None  # rows that may look different (None: any)
+        context, table = self.context, self.table
+        store = context.store
         if self._rebuild:
             self._rebuild = False
             self._touched.clear()
             self._list.rebuild(store.sessions())
-            moved = self._list.keys != self.table.keys
+            moved = self._list.keys != table.keys
         else:
-            changed, self._touched = self._touched, set()
-            moved = bool(changed) and self._list.update(store.get, changed)
-        if self._restale:
-            self._restale, changed = False, None
+            touched, self._touched = self._touched, set()
+            moved = bool(touched) and self._list.update(store.get, touched)
+        table.expire_marks(context.clock.monotonic())
         if moved:
-            self.table.set_rows(self._list.keys)
-        self._refresh(routine=routine, rows=changed)
-
-    def _refresh(self, *, routine: bool, rows: set[SessionKey] | None) -> None:
-        """Everything but the rows' order; each part compares before it repaints, so an
-        unchanged screen costs no output. `rows`: the sessions changed since the last call
-        (None: any row may look different). `routine` (the 1 s tick) also redraws the
-        provider bar's times (a late provider's data age, "retry in"); after a store update
-        it is redrawn only when a provider's state did."""
-        if not self._ready:  # children are composed only once on_mount runs
-            return
-        app = self.livetop
-        header = self.query_one(StatusHeader)
-        header.counts = app.store.counts()
-        header.paused = app.paused
-        header.now = app.now()
-        self._show_providers(routine)
-        self.table.expire_marks(self.livetop.clock.monotonic())
-        if rows is None:
-            self.table.refresh_changed()
-        else:  # most seconds no visible age reads differently: compare only changed rows
-            self.table.refresh_rows(rows)
+            table.set_rows(self._list.keys)
+        else:
+            table.redraw()
+        self.query_one(StatusHeader).show(
+            store.counts(), paused=context.paused, crumbs=self._crumbs()
+        )
+        self.query_one(ProviderBar).show(store.statuses(), context.paused)
         self._show_detail()
         events = self.query_one(EventLog)
         if events.display:
-            events.show(app.store.events)
+            events.show(store.events)
 
-    def _show_providers(self, routine: bool) -> None:
-        app = self.livetop
-        statuses, now, paused = app.store.statuses(), app.clock.time(), app.paused
-        states = tuple((s.name, s.health, s.stale, s.session_count) for s in statuses)
-        if not routine and (states, paused) == self._bar_states:
-            return
-        self._bar_states = (states, paused)
-        self.query_one(ProviderBar).show(statuses, now, paused)
+    def _crumbs(self) -> str:
+        return fmt.safe_text(self.trail, 120)
 
     def _show_detail(self) -> None:
-        store = self.livetop.store
+        store = self.context.store
         key = self.table.cursor_key
         session = store.get(key) if key else None
         history = store.history(key) if key else ()
         stale = store.is_stale(key) if key else False
-        self.query_one(DetailPane).show(session, history, self.livetop.now(), stale=stale)
+        self.query_one(DetailPane).show(session, history, stale=stale)
 
     def on_sessions_table_highlighted(self, event: SessionsTable.Highlighted) -> None:
         self._show_detail()
@@ -222,7 +193,7 @@ class SessionsScreen(Screen[None]):
     # -- drill-down ----------------------------------------------------------------------
 
     def on_sessions_table_selected(self, event: SessionsTable.Selected) -> None:
-        session = self.livetop.store.get(event.key)
+        session = self.context.store.get(event.key)
         if session is None:
             return
         from tui.screens.session import SessionScreen
@@ -232,9 +203,9 @@ class SessionsScreen(Screen[None]):
             parent = "stream" if session.kind is ProviderKind.LIVEPEER else "entity"
             crumb = f"{session.provider} {parent} {session.parent_id[:12]}"
             scope = Scope(crumb, session.provider, session.parent_id)
-            self.app.push_screen(RelatedScreen(scope, select=event.key))
+            self.app.push_screen(RelatedScreen(self.context, scope, self.trail, select=event.key))
         else:
-            self.app.push_screen(SessionScreen(event.key, self._crumbs()))
+            self.app.push_screen(SessionScreen(self.context, event.key, self.trail))
 
     # -- actions --------------------------------------------------------------------------
 
@@ -264,7 +235,7 @@ class SessionsScreen(Screen[None]):
     def _resort(self) -> None:
         self._list = self._new_list()
         self._rebuild = True
-        self.sync()
+        self.redraw()
 
     def action_back(self) -> None:
         if self.filter:
@@ -277,7 +248,7 @@ class SessionsScreen(Screen[None]):
         events.display = not events.display
         self.set_class(events.display, "-events")
         if events.display:
-            events.show(self.livetop.store.events)
+            events.show(self.context.store.events)
 
     def action_copy_id(self) -> None:
         key = self.table.cursor_key
@@ -285,21 +256,49 @@ class SessionsScreen(Screen[None]):
             self.app.copy_to_clipboard(key.id)
             self.notify(f"copied {fmt.safe_text(key.id, 60)}", timeout=2)
 
+    def action_toggle_fields(self) -> None:
+        self.query_one(DetailPane).toggle_fields()
+
     def action_reveal(self) -> None:
         if not self.query_one(DetailPane).reveal_secret():
             self.notify("this session has no stream key", timeout=2)
-        self._show_detail()
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Filter the list", "/", self.action_filter)
+        yield SystemCommand("Toggle the event log", "e", self.action_toggle_events)
+        yield SystemCommand("Copy the selected id", "c", self.action_copy_id)
+        yield SystemCommand("Reveal the stream key", "x", self.action_reveal)
+        yield SystemCommand("Show / hide raw fields", "f", self.action_toggle_fields)
+        for key in SORTS:
+            yield SystemCommand(f"Sort by {key}", "press again to reverse", _sorter(self, key))
+
+
+def _sorter(screen: SessionsScreen, key: str) -> Callable[[], None]:
+    return lambda: screen.action_sort(key)
 
 
 class RelatedScreen(SessionsScreen):
     """One stream's or entity's sessions, fetched on demand and kept fresh while shown."""
 
-    def __init__(self, scope: Scope, *, select: SessionKey | None = None) -> None:
-        super().__init__(scope)
+    def __init__(
+        self,
+        context: ConsoleContext,
+        scope: Scope,
+        trail: str,
+        *,
+        select: SessionKey | None = None,
+    ) -> None:
+        super().__init__(context, scope, trail)
         self._select = select
 
     def on_mount(self) -> None:
         super().on_mount()
         if self._select is not None:
             self.table.select_key(self._select)
-        self.livetop.watch_related(self, self.scope)
+        assert self.scope.provider is not None and self.scope.parent_id is not None
+        self.run_worker(
+            follow_related(self, self.scope.provider, self.scope.parent_id),
+            name="follow",
+            group="follow",
+            exclusive=True,
+        )

@@ -1,8 +1,8 @@
 """DetailPane: every field of the selected session, its issues, profiles and rate sparklines.
 
-Widgets are updated in place (no recompose) — about a third of the cost per refresh. A stream
-or ingest key stays masked until the operator reveals it, and hides itself again after
-`REVEAL_SECONDS`.
+A `LineView`: moving to another session repaints only the cells whose text differs, and a
+ticking age only its own cells. A stream or ingest key stays masked until the operator reveals
+it, and hides itself again after `REVEAL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.strip import Strip
 from textual.timer import Timer
 
 from tui import format as fmt
 from tui.models import Session
 from tui.store import Sample
-from tui.widgets.line_static import LineStatic
+from tui.widgets.line_view import LineView, Same
 
 REVEAL_SECONDS = 10.0
 MASK = "••••••••"
@@ -36,45 +38,68 @@ def _raw(value: object) -> str:
         return repr(value)
 
 
-def _row(text: Text, label: str, value: str, style: str = "") -> None:
+def _row(label: str, value: str, style: str = "") -> Text:
+    """A field on one line, cut to fit."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{label:<11}", "dim")
-    text.append(value + "\n", style)
+    text.append(value, style)
+    return text
 
 
-def describe(session: Session, now: datetime, *, reveal: bool, stale: bool) -> Text:
-    """The pane's text for a session; provider text is appended literally, never as markup."""
-    s = session
+def _folded(*parts: tuple[str, str]) -> Text:
+    """A line that folds onto the next ones when it is too long."""
     text = Text(overflow="fold")
-    text.append(fmt.safe_text(s.name or s.id, 300) + "\n", "bold")
-    text.append(f"{fmt.safe_text(s.provider, 40)} · {s.kind.value}\n", "dim")
+    for part, style in parts:
+        text.append(part, style)
+    return text
+
+
+def describe(
+    session: Session, now: datetime, *, reveal: bool, stale: bool, fields: bool = True
+) -> list[Text]:
+    """The pane's lines for a session; provider text is appended literally, never as markup.
+
+    First the fields every session has, one line each and cut to fit, so that moving from one
+    session to another repaints their values and no line moves; then what varies in length:
+    issues, profiles and the provider's raw fields (or, without `fields`, a line saying how
+    many there are), which fold.
+    """
+    s = session
+    lines = [
+        Text(fmt.safe_text(s.name or s.id, 300), "bold", no_wrap=True, overflow="ellipsis"),
+        Text(f"{fmt.safe_text(s.provider, 40)} · {s.kind.value}", "dim", no_wrap=True),
+    ]
     if stale:
-        text.append("STALE: the provider's last poll failed; this is its last good data\n", "bold")
+        lines.append(
+            _folded(("STALE: the provider's last poll failed; this is its last good data", "bold"))
+        )
     health = {True: "ok", False: "UNHEALTHY", None: "unknown"}[s.healthy]
-    _row(text, "state", s.state.value, "bold")
-    _row(text, "health", health, "bold" if s.healthy is False else "")
-    for issue in s.issues:
-        text.append("  ▲ ", "bold")
-        text.append(fmt.safe_text(issue, 300) + "\n")
-    _row(text, "id", fmt.safe_text(s.id, 200))
+    lines.append(_row("state", s.state.value, "bold"))
+    lines.append(_row("health", health, "bold" if s.healthy is False else ""))
+    lines.append(_row("id", fmt.safe_text(s.id, 200)))
     parent = {"livepeer": "stream", "uiza": "entity", "calls": "stream call"}[s.kind.value]
-    _row(text, parent, fmt.safe_text(s.parent_id, 200) if s.parent_id else fmt.DASH)
+    lines.append(_row(parent, fmt.safe_text(s.parent_id, 200) if s.parent_id else fmt.DASH))
     if s.is_live and s.started_at:
-        _row(text, "on air", fmt.duration((now - s.started_at).total_seconds()))
+        lines.append(_row("on air", fmt.duration((now - s.started_at).total_seconds())))
     else:
-        _row(text, "duration", fmt.duration(s.duration_s))
-    _row(text, "ingest", fmt.bitrate(s.ingest_bps))
-    _row(text, "outgoing", fmt.bitrate(s.outgoing_bps))
-    _row(text, "recording", fmt.safe_text(s.recording, 40) if s.recording else fmt.DASH)
-    _row(text, "created", fmt.timestamp(s.created_at))
-    _row(text, "started", fmt.timestamp(s.started_at))
-    _row(text, "last seen", f"{fmt.timestamp(s.last_seen)} ({fmt.age(s.last_seen, now)})")
-    _row(text, "ended", fmt.timestamp(s.ended_at))
+        lines.append(_row("duration", fmt.duration(s.duration_s)))
+    lines.append(_row("ingest", fmt.bitrate(s.ingest_bps)))
+    lines.append(_row("outgoing", fmt.bitrate(s.outgoing_bps)))
+    recording = fmt.safe_text(s.recording, 40) if s.recording else fmt.DASH
+    lines.append(_row("recording", recording))
+    lines.append(_row("created", fmt.timestamp(s.created_at)))
+    lines.append(_row("started", fmt.timestamp(s.started_at)))
+    seen = f"{fmt.timestamp(s.last_seen)} ({fmt.age(s.last_seen, now)})"
+    lines.append(_row("last seen", seen))
+    lines.append(_row("ended", fmt.timestamp(s.ended_at)))
     if s.secret is not None:
         shown = fmt.safe_text(s.secret.get_secret_value(), 200) if reveal else MASK
         hint = " (hides in 10 s)" if reveal else "  x: reveal"
-        _row(text, "stream key", shown + hint, "bold" if reveal else "dim")
+        lines.append(_row("stream key", shown + hint, "bold" if reveal else "dim"))
+    for issue in s.issues:
+        lines.append(_folded(("▲ ", "bold"), (fmt.safe_text(issue, 300), "")))
     if s.profiles:
-        text.append("profiles\n", "dim")
+        lines.append(_row("profiles", ""))
         for p in s.profiles:
             size = f"{p.width}x{p.height}" if p.width and p.height else "?"
             # Livepeer's fps 0 means "as the source".
@@ -82,13 +107,19 @@ def describe(session: Session, now: datetime, *, reveal: bool, stale: bool) -> T
             gop = f"gop {fmt.safe_text(p.gop, 10)}" if p.gop else ""
             parts = [fmt.safe_text(p.name, 30), size, fmt.bitrate(p.bitrate), fps, gop]
             parts.append(fmt.safe_text(p.profile or "", 30))
-            text.append("  " + "  ".join(x for x in parts if x) + "\n")
-    if s.details:
-        text.append("fields\n", "dim")
+            lines.append(_folded(("  " + "  ".join(x for x in parts if x), "")))
+    if s.details and not fields:
+        hint = f"{len(s.details)} from the provider · f shows them"
+        lines.append(_row("fields", hint, "dim"))
+    elif s.details:
+        lines.append(_row("fields", ""))
         for key, value in s.details.items():
-            text.append(f"  {fmt.safe_text(key, 40)}: ", "dim")
-            text.append(fmt.safe_text(_raw(value), 300) + "\n")
-    return text
+            lines.append(
+                _folded(
+                    (f"  {fmt.safe_text(key, 40)}: ", "dim"), (fmt.safe_text(_raw(value), 300), "")
+                )
+            )
+    return lines
 
 
 def stays(session: Session, now: datetime) -> float:
@@ -100,88 +131,118 @@ def stays(session: Session, now: datetime) -> float:
     return wait
 
 
-class DetailPane(VerticalScroll, can_focus=False):
-    """Shows one session; `show(None)` shows a hint instead."""
+class DetailPane(LineView, can_focus=True):
+    """Shows one session, sparklines first; `show(None)` shows a hint instead. It scrolls
+    (↑/↓, PgUp/PgDn, Home/End) when focused, and with the mouse wheel."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "scroll_up", "Up", show=False),
+        Binding("down,j", "scroll_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,g", "scroll_home", "Top", show=False),
+        Binding("end,G", "scroll_end", "Bottom", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        fields: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(clock=clock, id=id)
+        self.fields = fields  # the provider's raw fields, or a line saying how many
         self._session: Session | None = None
+        self._history: Sequence[Sample] = ()
+        self._stale = False
         self._reveal_until = 0.0
         self._hide_timer: Timer | None = None
-        self._last: Text | None = None
-        self._sparks: str | None = None
-        self._now = datetime.now().astimezone()
-        self._stale = False
-        self._inputs: tuple[object, ...] = ()
-        self._until = 0.0  # when the clock alone may change the text drawn for `_inputs`
-
-    def compose(self) -> ComposeResult:
-        yield LineStatic(id="detail-sparks")
-        yield LineStatic(id="detail-text")
+        self._lines: list[Strip] = []  # the whole document last drawn
+        self._height = 0
 
     @property
     def session(self) -> Session | None:
         return self._session
 
     @property
+    def text(self) -> str:
+        """The whole document's plain text (the pane shows what fits; it scrolls)."""
+        return "\n".join(line.text.rstrip() for line in self._lines)
+
+    @property
     def revealed(self) -> bool:
         return time.monotonic() < self._reveal_until
 
-    def show(
-        self,
-        session: Session | None,
-        history: Sequence[Sample],
-        now: datetime,
-        *,
-        stale: bool = False,
-    ) -> None:
-        # Most calls come after a poll that did not touch this session, or on a tick that
-        # moves none of its ages: nothing to draw.
-        inputs = (session, history[-1] if history else None, stale, self.revealed, self.size)
-        moment = now.timestamp()
-        if inputs == self._inputs and moment < self._until:
-            return
-        self._inputs = inputs
-        self._until = moment + (stays(session, now) if session else math.inf) - 1e-6
+    def show(self, session: Session | None, history: Sequence[Sample], *, stale: bool) -> None:
+        """Show this session (its rate history and whether its data is stale); only the
+        cells that now read differently are repainted."""
         if session is None or self._session is None or session.key != self._session.key:
             self.hide_secret()
-        self._session = session
-        self._now = now
-        self._stale = stale
-        self._redraw()
-        self._draw_sparks(history)
+            if session is not None and self._session is not None:
+                self.scroll_to(y=0, animate=False, immediate=True)
+        self._session, self._history, self._stale = session, history, stale
+        self.set_class(stale, "-stale")
+        self.redraw()
 
-    def _draw_sparks(self, history: Sequence[Sample]) -> None:
-        width = max(8, self.scrollable_content_region.width - 22)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for label, values in (
-            ("ingest", [s.ingest_bps or 0.0 for s in history]),
-            ("outgoing", [s.outgoing_bps or 0.0 for s in history]),
-        ):
-            text.append(f"{label:<11}", "dim")
-            text.append(fmt.spark(values, width), "bold")
-            text.append(f" {fmt.bitrate(values[-1] if values else None)}\n")
-        text.rstrip()
-        if self._sparks is None or text.plain != self._sparks:
-            self._sparks = text.plain
-            # Two lines, always (livetop.tcss); a new sample repaints its bar and the value.
-            self.query_one("#detail-sparks", LineStatic).update(text)
+    # -- drawing ------------------------------------------------------------------------------
 
-    def _redraw(self) -> None:
+    def content_height(self) -> int:
+        return self._height
+
+    def lines(self, width: int, height: int, top: int) -> list[Strip]:
+        session, history = self._session, self._history
+        inputs = (
+            Same(session),
+            history[-1] if history else None,
+            self._stale,
+            self.revealed,
+            self.fields,
+            width,
+        )
+        document: list[Strip] = self.memo(inputs, lambda: self._document(width))
+        self._lines = document
+        self._height = len(document)  # the scrollable height follows the document
+        window = document[top : top + height]
+        # No scrollbar (a thumb that moves with every other session repaints a whole
+        # column): the first and last lines say what is above and below instead.
+        below = len(document) - top - height
+        if below > 0:
+            window[-1] = self.memo(("below", below, width), partial(self._more, "▼", below, width))
+        if top > 0 and window:
+            window[0] = self.memo(("above", top, width), partial(self._more, "▲", top, width))
+        return window
+
+    def _more(self, arrow: str, lines: int, width: int) -> tuple[Strip, float]:
+        keys = "↓ PgDn" if arrow == "▼" else "↑ PgUp"
+        text = Text(f"{arrow} {lines} more line{'s' if lines > 1 else ''} ({keys})", "dim")
+        return self.text_line(text, width), math.inf
+
+    def _document(self, width: int) -> tuple[list[Strip], float]:
+        """Every line of the pane, and until when the clock leaves them as they read."""
         session = self._session
+        now = datetime.fromtimestamp(self.moment, UTC)
         if session is None:
-            text = Text("No session selected.\nMove with ↑/↓ or j/k; Enter drills down.", "dim")
-        else:
-            text = describe(session, self._now, reveal=self.revealed, stale=self._stale)
-        # Skip identical text: an unchanged pane should cost no output at all.
-        if self._last is None or text.plain != self._last.plain or text.spans != self._last.spans:
-            self._last = text
-            self._update_text(text)
-        self.set_class(self._stale, "-stale")
+            hint = Text("No session selected.\nMove with ↑/↓ or j/k; Enter drills down.", "dim")
+            return self.text_lines(hint, width), math.inf
+        strips = [
+            self.text_line(line, width)
+            for line in sparklines(self._history, max(8, width - 22)).split("\n")
+        ]
+        lines = describe(session, now, reveal=self.revealed, stale=self._stale, fields=self.fields)
+        for line in lines:
+            if line.no_wrap:
+                strips.append(self.text_line(line, width))
+            else:
+                strips.extend(self.text_lines(line, width))
+        return strips, self.moment + stays(session, now) - 1e-6
 
-    def _update_text(self, text: Text) -> None:
-        # Only the lines that changed are repainted (a ticking age is one line, not the pane).
-        self.query_one("#detail-text", LineStatic).update(text)
+    # -- the stream key ------------------------------------------------------------------------
+
+    def toggle_fields(self) -> None:
+        """Show or hide the provider's raw fields."""
+        self.fields = not self.fields
+        self.redraw()
 
     def reveal_secret(self) -> bool:
         """Reveal the selected session's key for `REVEAL_SECONDS`; False when it has none."""
@@ -191,6 +252,7 @@ class DetailPane(VerticalScroll, can_focus=False):
         if self._hide_timer is not None:
             self._hide_timer.stop()
         self._hide_timer = self.set_timer(REVEAL_SECONDS, self._rehide)
+        self.redraw()
         return True
 
     def hide_secret(self) -> None:
@@ -201,5 +263,18 @@ class DetailPane(VerticalScroll, can_focus=False):
 
     def _rehide(self) -> None:
         self.hide_secret()
-        self._inputs = ()
-        self._redraw()
+        self.redraw()
+
+
+def sparklines(history: Sequence[Sample], width: int) -> Text:
+    """Ingest and outgoing rates over the kept samples, two lines."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for label, values in (
+        ("ingest", [s.ingest_bps or 0.0 for s in history]),
+        ("outgoing", [s.outgoing_bps or 0.0 for s in history]),
+    ):
+        text.append(f"{label:<11}", "dim")
+        text.append(fmt.spark(values, width), "bold")
+        text.append(f" {fmt.bitrate(values[-1] if values else None)}\n")
+    text.rstrip()
+    return text

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
-from itertools import islice
+from functools import partial
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.strip import Strip
 
 from tui import format as fmt
 from tui.store import EventKind, StoreEvent
+from tui.widgets.line_view import LineView, Same
 
 SHOWN = 200
 
@@ -41,23 +41,35 @@ def event_line(event: StoreEvent) -> Text:
     return text
 
 
-class EventLog(VerticalScroll, can_focus=False):
-    """The newest `SHOWN` events; hidden until toggled."""
+class EventLog(LineView):
+    """The newest `SHOWN` events, newest first; hidden until toggled."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown_count = -1
-        self._newest: StoreEvent | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("No events yet.", "dim"), id="event-text")
+        self._events: Sequence[StoreEvent] = ()
 
     def show(self, events: Sequence[StoreEvent]) -> None:
-        newest = events[-1] if events else None
-        if newest is self._newest and len(events) == self._shown_count:
-            return
-        self._newest, self._shown_count = newest, len(events)
+        self._events = events
+        self.redraw()
+
+    @property
+    def text(self) -> str:
+        """Every line the log holds (the screen shows what fits), newest first."""
+        newest = list(self._events)[-SHOWN:]
+        return "\n".join(event_line(e).plain for e in reversed(newest))
+
+    def content_height(self) -> int:
+        return max(1, min(len(self._events), SHOWN))
+
+    def lines(self, width: int, height: int, top: int) -> list[Strip]:
+        events = self._events
         if not events:
-            return
-        lines = [event_line(e) for e in islice(reversed(events), SHOWN)]
-        self.query_one("#event-text", Static).update(Text("\n").join(lines))
+            return [self.text_line(Text("No events yet.", "dim"), width)]
+        newest = len(events) - 1 - top
+        shown = (events[i] for i in range(newest, max(-1, newest - height), -1))
+        return [
+            self.memo((Same(event), width), partial(self._line, event, width)) for event in shown
+        ]
+
+    def _line(self, event: StoreEvent, width: int) -> tuple[Strip, float]:
+        return self.text_line(event_line(event), width), math.inf

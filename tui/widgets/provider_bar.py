@@ -3,19 +3,23 @@ latency. A failing provider's line turns into an error banner so it cannot be mi
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.strip import Strip
 
 from tui import format as fmt
 from tui.store import ProviderHealth, ProviderStatus
-from tui.widgets.line_static import LineStatic
+from tui.widgets.line_view import LineView
 
 SLOW_POLL = 2.0  # seconds a poll may take before the bar says it is still going
 LATE = 2.0  # seconds past the interval before the bar shows the data's age
+MAX_LINES = 6  # more providers than this scroll
 
 _MARKS = {
     ProviderHealth.PENDING: "…",
@@ -82,37 +86,57 @@ def _schedule(status: ProviderStatus, now: float) -> str | None:
     return f"next {fmt.duration(wait)}" if wait > status.interval + 1 else None
 
 
-class ProviderLine(LineStatic):
-    """One provider's status line; `-failing` and `-stale` drive its look. A `LineStatic`: the
-    line changes every second ("data 1s old"), and only the changed cells are sent."""
+class ProviderBar(LineView):
+    """The provider status lines, in configuration order; a failing provider's line is an
+    error banner (`provider-bar--failing`)."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"provider-bar--failing"}
 
-class ProviderBar(Vertical):
-    """The provider status lines, in configuration order."""
-
-    def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self,
+        names: Sequence[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(clock=clock, id=id)
         self._names = tuple(names)
-        self._shown: dict[int, tuple[str, bool, bool]] = {}  # line: (text, failing, stale)
+        self._statuses: dict[str, ProviderStatus] = {}
+        self._paused = False
+        self.styles.height = max(1, min(len(self._names), MAX_LINES))
 
-    def compose(self) -> ComposeResult:
-        for index, _ in enumerate(self._names):
-            yield ProviderLine(id=f"provider-{index}")
+    def show(self, statuses: Sequence[ProviderStatus], paused: bool) -> None:
+        """Show these statuses; a line that reads as before is not repainted."""
+        self._statuses = {s.name: s for s in statuses}
+        self._paused = paused
+        self.redraw()
 
-    def show(self, statuses: Sequence[ProviderStatus], now: float, paused: bool) -> None:
-        by_name = {s.name: s for s in statuses}
-        for index, name in enumerate(self._names):
-            status = by_name.get(name)
+    def line_text(self, name: str) -> str:
+        """The whole text of a provider's line (the screen shows what fits)."""
+        status = self._statuses.get(name)
+        return "" if status is None else describe(status, self._clock(), self._paused).plain
+
+    def is_banner(self, name: str) -> bool:
+        """Whether the provider's line is drawn as an error banner."""
+        banner = self.get_component_rich_style("provider-bar--failing").bgcolor
+        strip = self.render_line(self._names.index(name) - self.scroll_offset.y)
+        return any(s.style is not None and s.style.bgcolor == banner for s in strip)
+
+    def content_height(self) -> int:
+        return len(self._names)
+
+    def lines(self, width: int, height: int, top: int) -> list[Strip]:
+        strips: list[Strip] = []
+        for name in self._names[top : top + height]:
+            status = self._statuses.get(name)
             if status is None:
+                strips.append(self.blank(width))
                 continue
-            text = describe(status, now, paused)
-            # Called every second: a line that would look the same is left alone (its style
-            # follows from `failing`, so the plain text and the two classes say it all).
-            shown = (text.plain, status.failing, status.stale)
-            if self._shown.get(index) == shown:
-                continue
-            self._shown[index] = shown
-            line = self.query_one(f"#provider-{index}", ProviderLine)
-            line.set_class(status.failing, "-failing")
-            line.set_class(status.stale, "-stale")
-            line.update(text)
+            text = describe(status, self.moment, self._paused)
+            inputs = (text.plain, status.failing, width)
+            strips.append(self.memo(inputs, partial(self._line, text, status.failing, width)))
+        return strips
+
+    def _line(self, text: Text, failing: bool, width: int) -> tuple[Strip, float]:
+        style = self.get_component_rich_style("provider-bar--failing") if failing else None
+        return self.text_line(text, width, style), math.inf

@@ -1,74 +1,43 @@
-"""StatusHeader: product name, what is live and what is in trouble, PAUSED, and the clocks."""
+"""StatusHeader: product name, what is live and what is in trouble, PAUSED, where you are, and
+the clocks, on one line."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from rich.text import Span, Text
-from textual import events
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.reactive import reactive
-from textual.widgets import Static
+from rich.text import Text
+from textual.strip import Strip
 
 from tui.store import Counts
+from tui.widgets.line_view import LineView
 
 
-class _Status(Static):
-    DEFAULT_CSS = "_Status { width: 1fr; height: 1; }"
+class StatusHeader(LineView):
+    """One line across the top. The clock ticks once a second (a `LineView`: only its cells
+    are repainted); the rest changes with the store, the scope and the filter."""
 
+    DEFAULT_CSS = "StatusHeader { height: 1; }"
 
-class _Clock(Static):
-    DEFAULT_CSS = "_Clock { width: auto; height: 1; }"
+    def __init__(self, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        super().__init__(clock=lambda: clock().timestamp())
+        self._counts = Counts(0, 0, 0, 0)
+        self._paused = False
+        self._crumbs = ""
 
-
-class StatusHeader(Horizontal):
-    """One line across the top. The clock ticks once a second; counts change with the store.
-
-    The clock is a widget of its own: Textual re-sends a changed widget's line from the start
-    of that widget, so its tick costs ~40 bytes instead of the whole header's ~340. The
-    reactives do not repaint the header themselves (that would re-send both parts): `_show`
-    updates the part that changed.
-    """
-
-    counts: reactive[Counts] = reactive(Counts(0, 0, 0, 0), repaint=False)
-    paused: reactive[bool] = reactive(False, repaint=False)
-    now: reactive[datetime] = reactive(lambda: datetime.now(UTC), repaint=False)
-    crumbs: reactive[str] = reactive("", repaint=False)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._shown_status: tuple[str, list[Span]] | None = None
-        self._shown_clock: str | None = None
-
-    def compose(self) -> ComposeResult:
-        yield _Status()
-        yield _Clock()
-
-    def on_mount(self) -> None:
-        self._show()
-
-    def on_resize(self, _: events.Resize) -> None:
-        self._show()
-
-    def watch_paused(self, paused: bool) -> None:
+    def show(self, counts: Counts, *, paused: bool, crumbs: str) -> None:
+        self._counts, self._paused, self._crumbs = counts, paused, crumbs
         self.set_class(paused, "-paused")
+        self.redraw()
 
-    def _watch_counts(self) -> None:
-        self._show()
-
-    def _watch_paused(self) -> None:
-        self._show()
-
-    def _watch_now(self) -> None:
-        self._show()
-
-    def _watch_crumbs(self) -> None:
-        self._show()
+    @property
+    def crumbs(self) -> str:
+        return self._crumbs
 
     def status_text(self) -> Text:
         """Everything left of the clock."""
-        c = self.counts
+        c = self._counts
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" livetop ", "bold")
         text.append(f" ● {c.live} live ", "bold")
@@ -78,30 +47,28 @@ class StatusHeader(Horizontal):
             text.append(" 0 unhealthy ")
         if c.stale:
             text.append(f" ~ {c.stale} stale ")
-        if self.paused:
+        if self._paused:
             text.append(" ❚❚ PAUSED ", "bold reverse")
-        if self.crumbs:
-            text.append(f"  {self.crumbs}", "italic")
+        if self._crumbs:
+            text.append(f"  {self._crumbs}", "italic")
         return text
 
     def clock_text(self) -> str:
-        local = self.now.astimezone()
-        clock = f"{self.now:%H:%M:%S} UTC "
+        now = datetime.fromtimestamp(self.moment, UTC)
+        local = now.astimezone()
+        clock = f"{now:%H:%M:%S} UTC "
         if local.utcoffset():
             clock = f"{clock}· {local:%H:%M:%S} {local:%Z} "
         return clock
 
-    def _show(self) -> None:
-        if not self.is_mounted:
-            return
-        text, clock = self.status_text(), self.clock_text()
-        # The clock only where it fits with a space to spare; each part only when it changed.
-        shown = clock if self.size.width - text.cell_len - len(clock) >= 1 else ""
-        if (text.plain, text.spans) != self._shown_status:
-            self._shown_status = (text.plain, text.spans)
-            self.query_one(_Status).update(text, layout=False)
-        if shown != self._shown_clock:
-            # A clock of another length (shown, hidden) takes another width: lay out.
-            layout = len(shown) != len(self._shown_clock or "")
-            self._shown_clock = shown
-            self.query_one(_Clock).update(Text(shown), layout=layout)
+    def lines(self, width: int, height: int, top: int) -> list[Strip]:
+        status, clock = self.status_text(), self.clock_text()
+        inputs = (status.plain, tuple(status.spans), clock, width)
+        return [self.memo(inputs, lambda: (self._line(status, clock, width), math.inf))]
+
+    def _line(self, status: Text, clock: str, width: int) -> Strip:
+        # The clock only where it fits with a space to spare.
+        if width - status.cell_len - len(clock) >= 1:
+            status.pad_right(width - status.cell_len - len(clock))
+            status.append(clock)
+        return self.text_line(status, width)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tui.columns import COLUMNS, stable_for
 from tui.models import ProviderKind, Session, SessionState
 from tui.widgets.detail_pane import describe, stays
-from tui.widgets.session_columns import COLUMNS, stable_for
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ages = st.one_of(
@@ -41,7 +41,7 @@ def cells(s: Session, now: datetime) -> list[str]:
 
 
 def detail(s: Session, now: datetime) -> str:
-    return describe(s, now, reveal=False, stale=False).plain
+    return "\n".join(line.plain for line in describe(s, now, reveal=False, stale=False))
 
 
 # (what promises, the text it promises for, whether the text changes right after)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tui.models import ProviderKind, Session, SessionState
-from tui.view import SortKey, SortOrder, parse_filter, sort_sessions, visible_keys
+from tui.session_list import SortKey, SortOrder, parse_filter, sort_sessions, visible_keys
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -119,7 +119,7 @@ def test_session_list_kept_up_to_date_equals_a_fresh_sort() -> None:
     import random
     from dataclasses import replace
 
-    from tui.view import SessionList
+    from tui.session_list import SessionList
 
     rng = random.Random(7)
     states = list(SessionState)
@@ -167,7 +167,7 @@ def test_session_list_kept_up_to_date_equals_a_fresh_sort() -> None:
 def test_session_list_update_without_order_changes_reports_none() -> None:
     from dataclasses import replace
 
-    from tui.view import SessionList
+    from tui.session_list import SessionList
 
     view = SessionList(parse_filter(""), SortOrder(SortKey.NAME))
     view.rebuild(SESSIONS)

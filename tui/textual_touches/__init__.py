@@ -1,0 +1,55 @@
+"""Every place livetop reaches past Textual's public API, and what each one buys.
+
+Textual is pinned to the minor version these were written for (pyproject.toml). Each touch
+checks that what it needs is there and otherwise leaves stock Textual in charge: a renamed
+private name costs performance, never a crash. Tests force every fallback
+(tests/app/test_textual_touches.py), `tests/textual_newest.sh` runs the app tests and the
+benchmark's smoke run against the newest Textual and prints which touches engaged, and
+`LIVETOP_STOCK_TEXTUAL=name,name` (or `all`) switches touches off to measure them.
+
+- `partial_update` reaches `textual._compositor` (`ChopsUpdate.render_segments`,
+  `Compositor.render_partial_update` and the compositor parts it reads). It buys: a changed
+  cell re-sends that cell, not its line from the widget's left edge, and a frame renders only
+  the widgets a change touches. Fallback: Textual's own partial updates.
+- `quiet_input` reaches `textual._xterm_parser.XTermParser`, `textual._time.get_time` and the
+  parser's `_timeout_time`. It buys: the key-reading thread sleeps until input instead of
+  waking ten times a second. Fallback: Textual's `LinuxDriver`.
+- `forget_repainted_regions` reaches `Widget._dirty_regions`. It buys: a Line API widget's
+  repainted regions are not kept for ever (Textual keeps them for its default `render_line`,
+  which livetop's widgets do not use). Fallback: the set grows with every distinct span.
+
+What each is worth is measured with the benchmark, touch on and off, in tests/bench/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+from textual.widget import Widget
+
+ENV: Final = "LIVETOP_STOCK_TEXTUAL"
+TOUCHES: Final = ("partial_update", "quiet_input", "forget_repainted_regions")
+
+
+def enabled(touch: str) -> bool:
+    """Whether a touch may engage (not switched off in `LIVETOP_STOCK_TEXTUAL`)."""
+    off = {name.strip() for name in os.environ.get(ENV, "").split(",")}
+    return "all" not in off and touch not in off
+
+
+_FORGET = enabled("forget_repainted_regions")
+
+
+def forget_repainted_regions(widget: Widget) -> bool:
+    """Empty the regions Textual noted for a Line API widget's default `render_line`.
+
+    A widget that renders its own lines never reads them, and each `refresh(region)` adds one:
+    unemptied, they pile up, one per distinct repainted span, for as long as the console runs.
+    False (nothing done) when Textual no longer keeps them there.
+    """
+    regions = getattr(widget, "_dirty_regions", None) if _FORGET else None
+    if not isinstance(regions, set):
+        return False
+    regions.clear()
+    return True
