@@ -41,7 +41,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.live import ConsoleContext, LiveScreen
 from tui.screens.sessions import SessionsScreen
 from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
-from tui.textual_touches import partial_update
+from tui.textual_touches import install_partial_updates, quiet_driver_class
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
@@ -98,7 +98,7 @@ class LivetopApp(App[None]):
     ) -> None:
         super().__init__()
         if self.PARTIAL_UPDATES:
-            partial_update.install()
+            install_partial_updates()
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = store or SessionStore(clock=self.clock)
@@ -119,11 +119,7 @@ class LivetopApp(App[None]):
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
-        if not self.QUIET_INPUT or driver.__name__ != "LinuxDriver":
-            return driver  # Windows, headless tests, or a driver named in TEXTUAL_DRIVER
-        from tui.textual_touches.quiet_driver import QuietLinuxDriver
-
-        return QuietLinuxDriver if issubclass(QuietLinuxDriver, driver) else driver
+        return quiet_driver_class(driver) if self.QUIET_INPUT else driver
 
     # -- time ---------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ def _plain(old: Strip, new: Strip) -> bool:
     """The common case: one segment each, of equal length, one column per character."""
     if len(old) != 1 or len(new) != 1:
         return False
-    (a, _, control_a), (b, _, control_b) = old._segments[0], new._segments[0]
+    (a, _, control_a), (b, _, control_b) = next(iter(old)), next(iter(new))
     return not (control_a or control_b) and len(a) == len(b) and _narrow(a) and _narrow(b)
 
 
@@ -68,7 +68,7 @@ def _narrow(text: str) -> bool:
 
 
 def _plain_span(old: Strip, new: Strip) -> tuple[int, int] | None:
-    (a, style_a, _), (b, style_b, _) = old._segments[0], new._segments[0]
+    (a, style_a, _), (b, style_b, _) = next(iter(old)), next(iter(new))
     if style_a != style_b:
         return (0, len(a)) if a else None
     if a == b:

@@ -23,13 +23,18 @@ What each is worth is measured with the benchmark, touch on and off, in tests/be
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Final
 
+from textual.driver import Driver
 from textual.widget import Widget
 
 ENV: Final = "LIVETOP_STOCK_TEXTUAL"
 TOUCHES: Final = ("partial_update", "quiet_input", "forget_repainted_regions")
+
+
+log = logging.getLogger("livetop.textual_touches")
 
 
 def enabled(touch: str) -> bool:
@@ -53,3 +58,41 @@ def forget_repainted_regions(widget: Widget) -> bool:
         return False
     regions.clear()
     return True
+
+
+def install_partial_updates() -> bool:
+    """Install the `partial_update` touch; False (stock Textual) when switched off or when
+    Textual's compositor no longer looks like the one it was written for."""
+    if not enabled("partial_update"):
+        return False
+    try:
+        from tui.textual_touches import partial_update
+    except (ImportError, AttributeError) as exc:  # a private module moved or changed
+        log.info("partial updates: stock Textual (%s)", type(exc).__name__)
+        return False
+    return partial_update.install()
+
+
+def quiet_driver_class(stock: type[Driver]) -> type[Driver]:
+    """The `quiet_input` driver in place of Textual's `LinuxDriver`, or `stock` (when switched
+    off, on another driver, or when the private names it needs are gone)."""
+    if not enabled("quiet_input") or stock.__name__ != "LinuxDriver":
+        return stock  # Windows, headless tests, or a driver named in TEXTUAL_DRIVER
+    try:
+        from tui.textual_touches.quiet_driver import QuietLinuxDriver
+    except (ImportError, AttributeError) as exc:
+        log.info("quiet input: stock Textual (%s)", type(exc).__name__)
+        return stock
+    return QuietLinuxDriver if issubclass(QuietLinuxDriver, stock) else stock
+
+
+def engaged() -> dict[str, bool]:
+    """Which touches engage on the Textual installed (for tests/textual_newest.sh)."""
+    from textual.drivers.linux_driver import LinuxDriver
+
+    return {
+        "partial_update": install_partial_updates(),
+        "quiet_input": quiet_driver_class(LinuxDriver) is not LinuxDriver,
+        "forget_repainted_regions": _FORGET
+        and isinstance(getattr(Widget(), "_dirty_regions", None), set),
+    }

@@ -1,0 +1,88 @@
+"""Every private Textual touch falls back to stock Textual, never a crash: forced here by
+taking away what each one needs, and by switching each off as the benchmark does."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.drivers.linux_driver import LinuxDriver
+from textual.widget import Widget
+
+from support.app import live_app, wait_for
+from tui import textual_touches
+from tui.sim import RunningSimulator
+from tui.textual_touches import (
+    ENV,
+    engaged,
+    forget_repainted_regions,
+    install_partial_updates,
+    quiet_driver_class,
+)
+from tui.widgets.sessions_table import SessionsTable
+
+
+def test_every_touch_engages_on_the_pinned_textual() -> None:
+    assert engaged() == dict.fromkeys(textual_touches.TOUCHES, True)
+
+
+def test_a_moved_private_module_means_stock_textual(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A module set to None in sys.modules raises ImportError when imported.
+    for name in ("textual._compositor", "textual._xterm_parser", "textual._time"):
+        monkeypatch.setitem(sys.modules, name, None)
+    for name in ("partial_update", "quiet_driver"):  # as if never imported
+        monkeypatch.delitem(sys.modules, f"tui.textual_touches.{name}", raising=False)
+        monkeypatch.delattr(textual_touches, name, raising=False)
+    assert install_partial_updates() is False
+    assert quiet_driver_class(LinuxDriver) is LinuxDriver
+
+
+def test_switched_off_touches_leave_textual_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, "partial_update,quiet_input")
+    assert install_partial_updates() is False
+    assert quiet_driver_class(LinuxDriver) is LinuxDriver
+    monkeypatch.setenv(ENV, "all")
+    assert not textual_touches.enabled("forget_repainted_regions")
+
+
+def test_other_drivers_are_kept() -> None:
+    class Headless(LinuxDriver):
+        pass
+
+    assert quiet_driver_class(Headless) is Headless
+
+
+async def test_forgetting_regions_without_them_is_a_no_op() -> None:
+    class Bare(Widget):
+        pass
+
+    bare = Bare()
+    assert forget_repainted_regions(bare) is True  # the pinned Textual keeps a set
+    bare._dirty_regions = frozenset()  # type: ignore[assignment]  # a future shape
+    assert forget_repainted_regions(bare) is False
+
+
+class Two(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SessionsTable(lambda key: None)
+
+
+async def test_the_console_runs_on_stock_textual(
+    sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every touch off: the console still loads, moves and drills down."""
+    from tui.textual_touches import partial_update
+
+    partial_update.uninstall()
+    monkeypatch.setenv(ENV, "all")
+    monkeypatch.setattr(textual_touches, "_FORGET", False)
+    app = live_app(sim)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.screen.query_one(SessionsTable)
+        await wait_for(pilot, lambda: table.row_count > 5)
+        await pilot.press("j", "j")
+        assert table.cursor_key == table.keys[2]
+        from textual._compositor import ChopsUpdate
+
+        assert ChopsUpdate.render_segments is not partial_update.render_segments

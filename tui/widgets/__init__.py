@@ -1,0 +1,1 @@
+"""The console's widgets: one per file, named for what it shows, all drawn by `LineView`."""
