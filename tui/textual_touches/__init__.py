@@ -14,6 +14,9 @@ benchmark's smoke run against the newest Textual and prints which touches engage
 - `quiet_input` reaches `textual._xterm_parser.XTermParser`, `textual._time.get_time` and the
   parser's `_timeout_time`. It buys: the key-reading thread sleeps until input instead of
   waking ten times a second. Fallback: Textual's `LinuxDriver`.
+- `quiet_layout` overrides `ScrollView._size_updated`. It buys: a layout elsewhere (a
+  toast coming or going) no longer repaints the list's scrollbar and sends it a Resize.
+  Fallback: the override is simply not called, and the scrollbar repaints as stock.
 - `forget_repainted_regions` reaches `Widget._dirty_regions`. It buys: a Line API widget's
   repainted regions are not kept for ever (Textual keeps them for its default `render_line`,
   which livetop's widgets do not use). Fallback: the set grows with every distinct span.
@@ -25,13 +28,15 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final, cast
 
 from textual.driver import Driver
+from textual.geometry import Size
 from textual.widget import Widget
 
 ENV: Final = "LIVETOP_STOCK_TEXTUAL"
-TOUCHES: Final = ("partial_update", "quiet_input", "forget_repainted_regions")
+TOUCHES: Final = ("partial_update", "quiet_input", "forget_repainted_regions", "quiet_layout")
 
 
 log = logging.getLogger("livetop.textual_touches")
@@ -89,10 +94,42 @@ def quiet_driver_class(stock: type[Driver]) -> type[Driver]:
 def engaged() -> dict[str, bool]:
     """Which touches engage on the Textual installed (for tests/textual_newest.sh)."""
     from textual.drivers.linux_driver import LinuxDriver
+    from textual.scroll_view import ScrollView
 
     return {
         "partial_update": install_partial_updates(),
         "quiet_input": quiet_driver_class(LinuxDriver) is not LinuxDriver,
         "forget_repainted_regions": _FORGET
         and isinstance(getattr(Widget(), "_dirty_regions", None), set),
+        "quiet_layout": _QUIET_LAYOUT and callable(getattr(ScrollView, "_size_updated", None)),
     }
+
+
+_QUIET_LAYOUT = enabled("quiet_layout")
+
+
+class QuietLayout:
+    """For a Line API widget (a `ScrollView`) that sizes its own scrollable area: a layout
+    elsewhere on screen (a toast coming or going) leaves its scrollbar alone.
+
+    `ScrollView._size_updated` (private) compares the widget's content size with its parent's,
+    which differ whenever a pane sits beside the list, so every layout anywhere repainted the
+    scrollbar (~1 KB at 200x50) and sent a Resize. Here a layout that leaves the widget's own
+    size as it is does nothing; the widget resizes its scrollable area itself. Fallback: if
+    Textual stops calling `_size_updated`, this is never called and Textual behaves as stock.
+    """
+
+    scrollbar_change = False  # set by the widget when its scrollbar must come or go
+
+    def _size_updated(self, size: Size, *args: Any, **kwargs: Any) -> bool:
+        widget = cast(Widget, self)
+        if self.scrollbar_change:
+            self.scrollbar_change = False
+        elif (
+            _QUIET_LAYOUT
+            and size == widget.outer_size
+            and widget.container_size == size - widget.styles.gutter.totals
+        ):
+            return False
+        stock: Callable[..., bool] = super()._size_updated  # type: ignore[misc]
+        return stock(size, *args, **kwargs)

@@ -28,7 +28,7 @@ from textual.strip import Strip
 from textual.visual import Visual, visualize
 
 from tui.render.strip_diff import changed_span
-from tui.textual_touches import forget_repainted_regions
+from tui.textual_touches import QuietLayout, forget_repainted_regions
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ class Same:
         return isinstance(other, Same) and other.obj is self.obj
 
 
-class LineView(ScrollView):
+class LineView(QuietLayout, ScrollView, can_focus=False):
     """A widget drawn line by line; see the module doc. Subclasses define `lines` and, if
     they scroll, `content_height`."""
 
@@ -200,7 +200,8 @@ class LineView(ScrollView):
             self.virtual_size = size
             return
         if self.styles.scrollbar_size_vertical and (old.height > view) != (height > view):
-            self.virtual_size = size  # the scrollbar comes or goes: a layout
+            self.scrollbar_change = True  # the scrollbar comes or goes: a layout, let through
+            self.virtual_size = size
             return
         self.set_reactive(ScrollView.virtual_size, size)
         bar = self.vertical_scrollbar
