@@ -1,0 +1,88 @@
+"""Bounded memory: answers are read as a stream, capped once decompressed, and a page longer
+than the `limit` asked for is refused before its records are decoded.
+
+Before: an endless chunked body grew `livetop snapshot` to 2.8 GB, a gzip bomb (1 MB on the
+wire, 1 GiB inflated) to 2.2 GB, a page of 200,000 records (1,000 asked) to 1.07 GB. Each case
+runs `livetop snapshot` as a child process against the rogue server and reads the child's own
+peak resident memory; the bound is the issue's, 300 MB.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.child import ChildRun, run_livetop, write_config
+from support.rogue import RogueServer
+from tui.providers import LivepeerClient, ProviderInvalidPayload, UizaClient
+
+PEAK_MB = 300.0
+
+
+@pytest.fixture(scope="module")
+def rogue() -> Iterator[RogueServer]:
+    with RogueServer() as server:
+        yield server
+
+
+def snapshot(tmp_path: Path, **provider: Any) -> ChildRun:
+    entry = {"name": "studio", "kind": "livepeer", "api_key": "lp-0a1b2c3d4e5f", **provider}
+    config = write_config(tmp_path / "c.toml", [entry])
+    return run_livetop(
+        ["snapshot", "--config", str(config)], env={"LIVETOP_LOG_DIR": str(tmp_path)}, timeout=60
+    )
+
+
+def failure(run: ChildRun) -> str:
+    assert run.code == 2, run.err
+    (provider,) = json.loads(run.out)["providers"]
+    assert provider["ok"] is False
+    return str(provider["error"])
+
+
+@pytest.mark.parametrize(
+    ("mode", "limit_named"),
+    [
+        ("endless", "larger than 64 MB once decompressed (max_response_mb)"),
+        ("bomb", "larger than 64 MB once decompressed (max_response_mb)"),
+        ("page", "page holds more than 1000 records; limit=1000 was asked for"),
+    ],
+)
+def test_snapshot_stays_small_whatever_the_body(
+    rogue: RogueServer, tmp_path: Path, mode: str, limit_named: str
+) -> None:
+    run = snapshot(tmp_path, base_url=rogue.url(mode, "livepeer"))
+    assert limit_named in failure(run)
+    assert run.peak_mb <= PEAK_MB, f"{mode}: peak {run.peak_mb:.0f} MB"
+    assert run.seconds < 30
+
+
+def test_the_size_cap_is_configurable(rogue: RogueServer, tmp_path: Path) -> None:
+    run = snapshot(tmp_path, base_url=rogue.url("bomb", "livepeer"), max_response_mb=2)
+    assert "larger than 2 MB once decompressed (max_response_mb)" in failure(run)
+    # A page of 1,500 small records is under 2 MB, but more than the 1,000 asked for.
+    run = snapshot(tmp_path, base_url=rogue.url("page=1500", "livepeer"), max_response_mb=2)
+    assert "page holds more than 1000 records" in failure(run)
+
+
+async def test_a_livepeer_page_longer_than_asked_is_refused(rogue: RogueServer) -> None:
+    base = rogue.url("page=11", "livepeer")
+    async with LivepeerClient("studio", "lp-0a1b2c3d4e5f", base_url=base, page_limit=10) as lp:
+        with pytest.raises(ProviderInvalidPayload, match="more than 10 records; limit=10"):
+            await lp.fetch()
+    async with LivepeerClient("studio", "lp-0a1b2c3d4e5f", base_url=base, page_limit=11) as lp:
+        assert len((await lp.fetch()).sessions) == 11  # exactly the limit is fine
+
+
+async def test_a_uiza_page_longer_than_asked_is_refused(rogue: RogueServer) -> None:
+    base = rogue.url("page=101", "uiza")
+    async with UizaClient("uiza", "uap-0a1b2c3d4e5f", base_url=base, entity_ids=["e"]) as uz:
+        with pytest.raises(ProviderInvalidPayload, match="101 sessions; page_size=100"):
+            await uz.fetch_related("e")  # a drill-down asks for the API's maximum, 100
+    base = rogue.url("page=100", "uiza")
+    async with UizaClient("uiza", "uap-0a1b2c3d4e5f", base_url=base, entity_ids=["e"]) as uz:
+        assert len((await uz.fetch_related("e")).sessions) == 100
