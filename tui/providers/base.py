@@ -236,7 +236,9 @@ class BaseClient:
         """GET `url`: the successful response with its body read (not decoded), or raise.
 
         Every request of a client goes through here. From sending it, the whole answer must
-        arrive within `deadline` seconds and hold at most `max_body` bytes once decompressed.
+        arrive within `deadline` seconds and hold at most `max_body` bytes once decompressed
+        (see `bounds.py`). A wait before sending (a provider's request budget) belongs above
+        the deadline, so that queued time never counts against it.
         """
         try:
             async with asyncio.timeout(self.deadline):
