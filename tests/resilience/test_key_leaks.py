@@ -86,7 +86,8 @@ async def test_a_cursor_holding_the_key_is_hidden(rogue: RogueServer, kind: str)
 
 
 async def test_the_console_shows_no_key_anywhere(rogue: RogueServer, tmp_path: Path) -> None:
-    modes = {"livepeer": "link", "uiza": "link", "calls": "echo"}
+    rogue.switch = "ok"  # studio answers first, so there is a stream to drill into
+    modes = {"livepeer": "switch", "uiza": "link", "calls": "echo"}
     data = {"refresh_interval": 0.5, "bell": False, "providers": entries(rogue, modes)}
     settings = settings_from_dict(data, environ={})
     # No secrets for the log's own filter: what the clients raise must be clean already.
@@ -94,6 +95,17 @@ async def test_the_console_shows_no_key_anywhere(rogue: RogueServer, tmp_path: P
     try:
         app = LivetopApp(settings)
         async with app.run_test(size=(200, 50), notifications=True) as pilot:
+
+            def toasts() -> list[str]:
+                return [str(n.message) for n in app._notifications]
+
+            await wait_for(pilot, lambda: len(app.store.sessions("studio")) == 1)
+            rogue.switch = "echo"
+            await pilot.press("enter")  # the stream's sessions: a drill-down's own toast
+            await wait_for(pilot, lambda: any("HTTP 401" in t for t in toasts()))
+            await pilot.press("escape")
+            rogue.switch = "link"
+            await wait_for(pilot, lambda: "repeats cursor" in bar_text(app, "studio"))
             await wait_for(pilot, lambda: all(s.failing for s in app.store.statuses()))
             app.redraw()
             await pilot.pause()
@@ -107,12 +119,11 @@ async def test_the_console_shows_no_key_anywhere(rogue: RogueServer, tmp_path: P
             await pilot.pause()
             assert_clean("event log", "\n".join(screen_lines(app)))
             assert_clean("events", "\n".join(event_line(e).plain for e in app.store.events))
-            toasts = [str(n.message) for n in app._notifications]
-            assert_clean("toasts", "\n".join(toasts))
-            app.refresher.refresh_now("studio")  # a drill-down's toast too
+            assert_clean("toasts", "\n".join(toasts()))
             await quit_app(pilot)
     finally:
         logs.close()
+        rogue.switch = "ok"
     log_text = logs.path.read_text(encoding="utf-8")
     assert "provider studio failing" in log_text
     assert_clean("log", log_text)
