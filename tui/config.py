@@ -52,8 +52,10 @@ CONFIG_ENV: Final = "LIVETOP_CONFIG"
 MIN_INTERVAL: Final = 0.5
 DEFAULT_INTERVAL: Final = 2.0
 MAX_TIMEOUT: Final = 300.0
-DEFAULT_DEADLINE: Final = 30.0  # request_deadline: seconds for a whole answer
-DEFAULT_MAX_RESPONSE_MB: Final = 64.0  # max_response_mb: an answer's size, decompressed
+# request_deadline (seconds for a whole answer) and max_response_mb (an answer's size once
+# decompressed): the clients' own defaults (tui/providers/bounds.py), without importing httpx.
+DEFAULT_DEADLINE: Final = 30.0
+DEFAULT_MAX_RESPONSE_MB: Final = 64.0
 MAX_RESPONSE_MB: Final = 1024.0
 MAX_CONFIG_BYTES: Final = 1 << 20  # a config is a few hundred bytes; nothing bigger is read
 MAX_NAME: Final = 40

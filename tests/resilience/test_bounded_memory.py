@@ -18,7 +18,9 @@ import pytest
 
 from support.child import ChildRun, run_livetop, write_config
 from support.rogue import RogueServer
-from tui.providers import LivepeerClient, ProviderInvalidPayload, UizaClient
+from tui import config
+from tui.config import ConfigError, settings_from_dict
+from tui.providers import LivepeerClient, ProviderInvalidPayload, UizaClient, bounds
 
 PEAK_MB = 300.0
 
@@ -86,3 +88,33 @@ async def test_a_uiza_page_longer_than_asked_is_refused(rogue: RogueServer) -> N
     base = rogue.url("page=100", "uiza")
     async with UizaClient("uiza", "uap-0a1b2c3d4e5f", base_url=base, entity_ids=["e"]) as uz:
         assert len((await uz.fetch_related("e")).sessions) == 100
+
+
+def test_the_configured_defaults_are_the_clients_and_reach_them() -> None:
+    assert config.DEFAULT_DEADLINE == bounds.DEFAULT_DEADLINE
+    assert config.DEFAULT_MAX_RESPONSE_MB * bounds.MB == bounds.DEFAULT_MAX_BODY
+    entry = {"name": "studio", "kind": "livepeer", "api_key": "lp-0a1b2c3d4e5f"}
+    (default,) = settings_from_dict({"providers": [entry]}).providers
+    client = default.make_client()
+    assert (client.deadline, client.max_body) == (30.0, 64 << 20)  # type: ignore[attr-defined]
+    tuned = {**entry, "request_deadline": 2, "max_response_mb": 0.5}
+    (provider,) = settings_from_dict({"providers": [tuned]}).providers
+    client = provider.make_client()
+    assert (client.deadline, client.max_body) == (2.0, 1 << 19)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("request_deadline", 0, "must be more than 0 seconds"),
+        ("request_deadline", 301, "must be at most 300 seconds"),
+        ("max_response_mb", 0, "must be more than 0 MB"),
+        ("max_response_mb", 2048, "must be at most 1024 MB"),
+        ("max_response_mb", "64", "must be a number"),
+    ],
+)
+def test_bad_limits_are_reported_in_words(key: str, value: object, message: str) -> None:
+    entry = {"name": "studio", "kind": "livepeer", "api_key": "lp-0a1b2c3d4e5f", key: value}
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict({"providers": [entry]}, source="c.toml")
+    assert str(caught.value) == f'c.toml: provider "studio": {key}: {message}'
