@@ -316,7 +316,8 @@ def _provider_lines(reports: Sequence[ProviderReport]) -> str:
         latency = fmt.DASH if p.latency_ms is None else f"{p.latency_ms:.1f} ms"
         state = "ok" if p.ok else "FAILED"
         name = fmt.safe_text(p.name, MAX_NAME)
-        rows.append([name, p.kind.value, state, f"{p.sessions} sessions", latency, p.error or ""])
+        count = f"{p.sessions} sessions" + (f", {p.skipped} skipped" if p.skipped else "")
+        rows.append([name, p.kind.value, state, count, latency, p.error or ""])
     return render_rows(["PROVIDER", "KIND", "STATUS", "SESSIONS", "LATENCY", "ERROR"], rows, {4})
 
 

@@ -56,6 +56,9 @@ def test_some_records_malformed_is_a_warning(
     assert provider["ok"] is True and provider["error"] is None
     assert (provider["sessions"], provider["skipped"]) == (1, 3)
     assert err == "livetop: studio: warning: 3 records malformed, skipped\n"
+    assert main(["snapshot", "--config", str(config), "--format", "table"]) == 0
+    out, _ = capsys.readouterr()
+    assert "studio    livepeer  ok      1 sessions, 3 skipped" in out
 
 
 def test_a_login_page_does_not_pass_for_a_working_key(
