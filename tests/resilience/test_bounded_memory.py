@@ -9,6 +9,7 @@ peak resident memory; the bound is the issue's, 300 MB.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from support.child import ChildRun, run_livetop, write_config
 from support.rogue import RogueServer
 from tui import config
 from tui.config import ConfigError, settings_from_dict
-from tui.providers import LivepeerClient, ProviderInvalidPayload, UizaClient, bounds
+from tui.providers import CallsClient, LivepeerClient, ProviderInvalidPayload, UizaClient, bounds
 
 PEAK_MB = 300.0
 
@@ -61,6 +62,30 @@ def test_snapshot_stays_small_whatever_the_body(
     assert limit_named in failure(run)
     assert run.peak_mb <= PEAK_MB, f"{mode}: peak {run.peak_mb:.0f} MB"
     assert run.seconds < 30
+
+
+def test_refused_answers_are_not_kept(rogue: RogueServer, tmp_path: Path) -> None:
+    """Eight watched calls answering with bombs: each refused answer is let go at once (the
+    errors gathered from a partial poll must not keep 64 MB each alive)."""
+    run = snapshot(
+        tmp_path,
+        name="calls",
+        kind="calls",
+        api_key="calls-0a1b2c3d4e5f",
+        base_url=rogue.url("bomb", "calls"),
+        call_ids=[f"c-{n}" for n in range(8)],
+    )
+    assert "larger than 64 MB once decompressed (max_response_mb)" in failure(run)
+    assert run.peak_mb <= PEAK_MB, f"peak {run.peak_mb:.0f} MB"
+
+
+async def test_answers_read_at_the_same_time_count_together(rogue: RogueServer) -> None:
+    """Three 40 MiB answers, each under the cap, arriving together: over it."""
+    base = rogue.url("big=40", "calls")
+    async with CallsClient("calls", "calls-0a1b2c3d4e5f", base_url=base) as calls:
+        assert (await calls.fetch_session("c-1", None)).id == "c-1"  # one alone is fine
+        with pytest.raises(ProviderInvalidPayload, match="answers being read at once larger"):
+            await asyncio.gather(*(calls.fetch_session(f"c-{n}", None) for n in range(3)))
 
 
 def test_the_size_cap_is_configurable(rogue: RogueServer, tmp_path: Path) -> None:

@@ -274,6 +274,24 @@ async def _page(request: _Request, writer: asyncio.StreamWriter) -> None:
     await _send(writer, body)
 
 
+async def _big(request: _Request, writer: asyncio.StreamWriter) -> None:
+    """A valid answer after `big=N` MiB of leading whitespace, sent a MiB at a time over
+    about a second: several of them are read at the same time."""
+    mib = int(request.arg or 40)
+    body = _answer(request, [livepeer_record(1)], [uiza_record(1)], calls_record(request.rest[-1]))
+    writer.write(
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {mib * (1 << 20) + len(body)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    spaces = b" " * (1 << 20)
+    for _ in range(mib):
+        writer.write(spaces)
+        await writer.drain()
+        await asyncio.sleep(1 / mib)
+    writer.write(body)
+    await writer.drain()
+
+
 def _key_variants(key: str) -> str:
     """The key as careless servers echo it: cut, with a newline, with a tab, whole."""
     half = len(key) // 2
@@ -343,6 +361,7 @@ _MODES: dict[str, Handler] = {
     "endless": _endless,
     "bomb": _bomb,
     "page": _page,
+    "big": _big,
     "echo": _echo,
     "link": _link,
     "html": _html,

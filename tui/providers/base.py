@@ -22,7 +22,14 @@ from pydantic_core import from_json
 
 from tui import __version__
 from tui.models import FetchResult, ProviderKind, Session
-from tui.providers.bounds import DEFAULT_DEADLINE, DEFAULT_MAX_BODY, ERROR_BODY_MAX, MB, read_body
+from tui.providers.bounds import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY,
+    ERROR_BODY_MAX,
+    MB,
+    Reading,
+    read_body,
+)
 from tui.providers.errors import (
     ProviderAuthError,
     ProviderConnectionError,
@@ -165,6 +172,7 @@ class BaseClient:
         self._clock = clock
         self.deadline = deadline
         self.max_body = max_body
+        self._reading = Reading(max_body)
         self._http = httpx.AsyncClient(
             base_url=base_url or self.default_base_url,
             headers={
@@ -258,7 +266,7 @@ class BaseClient:
                 if not streamed.is_success:
                     response, _ = await read_body(streamed, ERROR_BODY_MAX)
                     raise self._status_error(response, endpoint)
-                response, longer = await read_body(streamed, self.max_body)
+                response, stopped = await read_body(streamed, self.max_body, self._reading)
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(
                 self.name, endpoint, f"timed out ({type(exc).__name__})"
@@ -271,11 +279,12 @@ class BaseClient:
             ) from None
         except httpx.InvalidURL as exc:
             raise ProviderConnectionError(self.name, endpoint, one_line(exc)) from None
-        if longer:
+        if stopped is not None:
+            what = "answer" if stopped == "answer" else "answers being read at once"
             raise ProviderInvalidPayload(
                 self.name,
                 endpoint,
-                f"answer larger than {self.max_body / MB:g} MB once decompressed (max_response_mb)",
+                f"{what} larger than {self.max_body / MB:g} MB once decompressed (max_response_mb)",
             )
         return response
 
