@@ -161,7 +161,7 @@ class ProviderConfig(BaseModel):
     timeout: Timeout | None = None
     # Seconds for one whole request, from sending it to the body's last byte.
     request_deadline: Timeout = DEFAULT_DEADLINE
-    # The most one answer may hold once decompressed, in MB (2**20 bytes).
+    # The most the answers being read at once may hold once decompressed, in MB (2**20 bytes).
     max_response_mb: Megabytes = DEFAULT_MAX_RESPONSE_MB
 
     @property

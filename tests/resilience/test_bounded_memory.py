@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from support.child import ChildRun, run_livetop, write_config
@@ -143,3 +144,23 @@ def test_bad_limits_are_reported_in_words(key: str, value: object, message: str)
     with pytest.raises(ConfigError) as caught:
         settings_from_dict({"providers": [entry]}, source="c.toml")
     assert str(caught.value) == f'c.toml: provider "studio": {key}: {message}'
+
+
+async def test_an_error_keeps_nothing_of_the_answer(rogue: RogueServer) -> None:
+    """Errors outlive their poll (a partial poll's, the last failure's): none may hold the
+    answer it was raised over through the frames it was raised in."""
+    base = rogue.url("page=5000", "uiza")
+    async with UizaClient("uiza", "uap-0a1b2c3d4e5f", base_url=base, entity_ids=["e"]) as uz:
+        with pytest.raises(ProviderInvalidPayload, match="5000 sessions") as caught:
+            await uz.fetch_related("e")
+    error = caught.value
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    names = [frame.f_code.co_name for frame in frames]
+    # The test's own frame and the client's boundary, none of the frames within it.
+    assert names == ["test_an_error_keeps_nothing_of_the_answer", "guarded"]
+    assert not any(isinstance(v, httpx.Response) for v in frames[-1].f_locals.values())
+    assert error.__context__ is None

@@ -124,7 +124,9 @@ def redacting(
     """For every public method of a client: the errors it raises or returns (a partial
     result's) leave with every run of the client's key hidden (its `_redactor`, a
     `tui.redact.Redactor`). Provider text in them (an echoed error, a `Link` cursor, an id)
-    is thus clean before anything stores or shows it."""
+    is thus clean before anything stores or shows it. A raised error also leaves without the
+    frames it was raised in: they hold the answer (a whole page), and errors are kept (a
+    partial poll's, the last failure's) long after."""
 
     @functools.wraps(method)
     async def guarded(self: C, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -132,7 +134,10 @@ def redacting(
             result = await method(self, *args, **kwargs)
         except ProviderError as exc:
             exc.redact(self._redactor)
-            raise
+            exc.__traceback__ = None
+            if exc.__suppress_context__:  # `raise ... from None`: its context is not wanted
+                exc.__context__ = None
+            raise exc  # not bare: that would put the inner frames back
         if isinstance(result, FetchResult):
             for error in result.errors:
                 if isinstance(error, ProviderError):
