@@ -27,7 +27,7 @@ from tui.providers.calls import normalize_call
 from tui.providers.livepeer import normalize_session as livepeer_session
 from tui.providers.uiza import normalize_session as uiza_session
 from tui.widgets.detail_pane import describe
-from tui.widgets.session_columns import cell, fit_columns
+from tui.columns import cell, fit_columns
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -106,9 +106,10 @@ def test_invalid_fits_every_column(width: int) -> None:
     rows = {c.label: c.render(s, NOW) for c, _ in fit_columns(200)}
     assert rows["INGEST"] == rows["OUTGOING"] == "invalid"
     assert {c.label: c.render(future, NOW) for c, _ in fit_columns(200)}["SEEN"] == "invalid"
-    text = describe(s, NOW, reveal=False, stale=False).plain
-    assert "ingest     invalid" in text and "outgoing   invalid" in text
-    assert "e+30" not in text.split("fields")[0]  # the raw field list below may show it
+    lines = [line.plain for line in describe(s, NOW, reveal=False, stale=False, fields=False)]
+    assert "ingest     invalid (the provider sent an absurd value)" in lines
+    assert "outgoing   invalid (the provider sent an absurd value)" in lines
+    assert not any("e+30" in line for line in lines)  # only the raw fields (f) show it
 
 
 @pytest.fixture(scope="module")
