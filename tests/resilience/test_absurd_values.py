@@ -21,13 +21,13 @@ from support.harness import assert_layout_intact, quit_app, wait_for
 from support.rogue import RogueServer
 from tui.app import LivetopApp
 from tui.cli import main
+from tui.columns import cell, fit_columns
 from tui.config import settings_from_dict
 from tui.models import SessionState
 from tui.providers.calls import normalize_call
 from tui.providers.livepeer import normalize_session as livepeer_session
 from tui.providers.uiza import normalize_session as uiza_session
 from tui.widgets.detail_pane import describe
-from tui.columns import cell, fit_columns
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
