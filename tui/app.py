@@ -250,6 +250,19 @@ class LivetopApp(App[None]):
         them could break the toast or, with `[@click=...]`, run an action."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """The palette's "Screenshot": no revealed key in it, a private file, a plain toast
+        (see `tui/screenshot.py`). Nothing is delivered to a browser, so no delivery key."""
+        from tui import screenshot
+
+        screenshot.take(self, filename, path)
+        return None
+
     # -- actions ---------------------------------------------------------------------------
 
     def action_help(self) -> None:

@@ -316,23 +316,36 @@ class _SimTime:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from tui.snapshot import run_snapshot
+    from tui.snapshot import OutputError, run_snapshot
 
     with _prepared(args) as (settings, _):
-        return run_snapshot(
-            settings,
-            as_json=args.format == "json",
-            show_secrets=args.show_secrets,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
+        try:
+            return run_snapshot(
+                settings,
+                as_json=args.format == "json",
+                show_secrets=args.show_secrets,
+                out=sys.stdout,
+                err=sys.stderr,
+            )
+        except OutputError as exc:
+            return _output_failed(exc)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from tui.snapshot import run_check
+    from tui.snapshot import OutputError, run_check
 
     with _prepared(args) as (settings, _):
-        return run_check(settings, out=sys.stdout, err=sys.stderr)
+        try:
+            return run_check(settings, out=sys.stdout, err=sys.stderr)
+        except OutputError as exc:
+            return _output_failed(exc)
+
+
+def _output_failed(exc: Exception) -> int:
+    """stdout cannot be written (to /dev/full, a full disk): one line, no traceback."""
+    _silence_stdout()  # what is still buffered must not fail again at exit
+    print(f"livetop: error: cannot write the output: {exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -32,17 +32,19 @@ class Column:
 def _on_air(s: Session, now: datetime) -> str:
     if s.is_live and s.started_at:
         return fmt.duration((now - s.started_at).total_seconds())
-    return fmt.duration(s.duration_s)
+    return fmt.INVALID if "duration_s" in s.invalid else fmt.duration(s.duration_s)
 
 
 def _health(s: Session, now: datetime) -> str:
     return {True: "ok", False: "BAD", None: "—"}[s.healthy]
 
 
-def _rate(s: Session, bps: float | None) -> str:
+def _rate(s: Session, field: str, bps: float | None) -> str:
     # A session that is not on air sends nothing: its last reported rate, in a column read
     # at a glance, would pass for a live one (the detail pane keeps the last figures).
-    return fmt.bitrate(bps) if s.is_live else fmt.DASH
+    if not s.is_live:
+        return fmt.DASH
+    return fmt.INVALID if field in s.invalid else fmt.bitrate(bps)
 
 
 def _seen(s: Session, now: datetime) -> str:
@@ -50,7 +52,7 @@ def _seen(s: Session, now: datetime) -> str:
     # seconds): an age that ticks every second repaints the busiest rows every second. The
     # detail pane shows the exact age.
     if s.last_seen is None:
-        return fmt.age(None, now)
+        return fmt.INVALID if "last_seen" in s.invalid else fmt.age(None, now)
     seconds = (now - s.last_seen).total_seconds()
     if seconds < 10:
         return "now"
@@ -65,8 +67,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("STATE", 9, 0, lambda s, now: s.state.value),
     Column("HEALTH", 6, 1, _health),
     Column("ON AIR", 7, 3, _on_air, right=True),
-    Column("INGEST", 10, 2, lambda s, now: _rate(s, s.ingest_bps), right=True),
-    Column("OUTGOING", 10, 6, lambda s, now: _rate(s, s.outgoing_bps), right=True),
+    Column("INGEST", 10, 2, lambda s, now: _rate(s, "ingest_bps", s.ingest_bps), right=True),
+    Column("OUTGOING", 10, 6, lambda s, now: _rate(s, "outgoing_bps", s.outgoing_bps), right=True),
     Column("SEEN", 6, 4, _seen, right=True),
     Column("REC", 7, 7, lambda s, now: s.recording or "—"),
 )

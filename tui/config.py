@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ CONFIG_ENV: Final = "LIVETOP_CONFIG"
 MIN_INTERVAL: Final = 0.5
 DEFAULT_INTERVAL: Final = 2.0
 MAX_TIMEOUT: Final = 300.0
+# request_deadline (seconds for a whole answer) and max_response_mb (an answer's size once
+# decompressed): the clients' own defaults (tui/providers/bounds.py), without importing httpx.
+DEFAULT_DEADLINE: Final = 30.0
+DEFAULT_MAX_RESPONSE_MB: Final = 64.0
+MAX_RESPONSE_MB: Final = 1024.0
+MAX_CONFIG_BYTES: Final = 1 << 20  # a config is a few hundred bytes; nothing bigger is read
 MAX_NAME: Final = 40
 # Which id list each kind takes, and whether it must be non-empty (calls/uiza have no "list all").
 ID_FIELDS: Final[Mapping[ProviderKind, tuple[str, bool]]] = {
@@ -129,6 +136,7 @@ def _detail(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
 Interval = Annotated[float, Field(strict=True, ge=MIN_INTERVAL, allow_inf_nan=False)]
 IdList = tuple[Annotated[str, Field(strict=True)], ...]
 Timeout = Annotated[float, Field(strict=True, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)]
+Megabytes = Annotated[float, Field(strict=True, gt=0, le=MAX_RESPONSE_MB, allow_inf_nan=False)]
 
 
 class ProviderConfig(BaseModel):
@@ -151,6 +159,10 @@ class ProviderConfig(BaseModel):
     interval: Interval | None = None
     # Seconds to wait for an answer (connect at most 5 s of it); None: the client default, 10 s.
     timeout: Timeout | None = None
+    # Seconds for one whole request, from sending it to the body's last byte.
+    request_deadline: Timeout = DEFAULT_DEADLINE
+    # The most the answers being read at once may hold once decompressed, in MB (2**20 bytes).
+    max_response_mb: Megabytes = DEFAULT_MAX_RESPONSE_MB
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -180,6 +192,8 @@ class ProviderConfig(BaseModel):
             ids=self.ids,
             timeout=timeout,
             clock=clock,
+            deadline=self.request_deadline,
+            max_body=int(self.max_response_mb * (1 << 20)),
         )
 
     @field_validator("name")
@@ -278,6 +292,8 @@ def _key_from(
     if isinstance(literal, str):
         if not literal.strip():
             return None, [_detail(("api_key",), "is empty")]
+        if not _header_safe(literal.strip()):
+            return None, [_detail(("api_key",), f"{_UNSAFE_KEY}; the key is refused")]
         mode = context.get("file_mode")
         if mode is not None and mode & 0o077:
             path = context.get("path", "the config file")
@@ -297,7 +313,19 @@ def _key_from(
         return None, [_detail(("api_key_env",), f"environment variable {env_name} is not set")]
     if not value.strip():
         return None, [_detail(("api_key_env",), f"environment variable {env_name} is empty")]
+    if not _header_safe(value.strip()):
+        message = f"environment variable {env_name} {_UNSAFE_KEY}; the key is refused"
+        return None, [_detail(("api_key_env",), message)]
     return SecretStr(value.strip()), []
+
+
+# A key goes into an HTTP header: a line break there breaks the request (and httpx's message
+# about it quotes the key), and non-ASCII text cannot be sent at all.
+_UNSAFE_KEY = "holds a control character or non-ASCII text"
+
+
+def _header_safe(key: str) -> bool:
+    return key.isascii() and key.isprintable()
 
 
 def _id_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
@@ -410,22 +438,64 @@ def load_settings(
     env = os.environ if environ is None else environ
     file = config_path(path, env)
     label = str(file)
+    raw, mode = _read_config(file, label)
     try:
-        text = file.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        hint = "run `livetop init` to write an example, or try `livetop --demo`"
-        raise ConfigError([ConfigProblem(label, f"no such config file; {hint}")]) from None
-    except IsADirectoryError:
-        raise ConfigError([ConfigProblem(label, "is a directory, not a config file")]) from None
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(label, f"cannot read: {exc.strerror}")]) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigProblem(label, f"not UTF-8 text (byte {exc.start})")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_toml_problem(label, exc)]) from None
-    return settings_from_dict(data, source=label, environ=env, file_mode=_mode(file))
+    return settings_from_dict(data, source=label, environ=env, file_mode=mode)
+
+
+def _read_config(file: Path, label: str) -> tuple[bytes, int | None]:
+    """The bytes of a regular file of at most `MAX_CONFIG_BYTES`, and its permission bits
+    (None off POSIX). Anything else (a directory, /dev/zero, a FIFO with no writer, a huge
+    file) is one `ConfigError` line, at once: opening never waits and reading is bounded."""
+
+    def refuse(message: str) -> ConfigError:
+        return ConfigError([ConfigProblem(label, message)])
+
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        hint = "run `livetop init` to write an example, or try `livetop --demo`"
+        raise refuse(f"no such config file; {hint}") from None
+    except IsADirectoryError:
+        raise refuse("is a directory, not a config file") from None
+    except OSError as exc:
+        raise refuse(f"cannot read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise refuse("is a directory, not a config file")
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse(f"is not a regular file ({_file_kind(info.st_mode)}); not a config file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise refuse(f"is larger than {MAX_CONFIG_BYTES >> 20} MiB; not a config file")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise refuse(f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:  # grew while being read
+        raise refuse(f"is larger than {MAX_CONFIG_BYTES >> 20} MiB; not a config file")
+    return raw, (info.st_mode & 0o777 if os.name == "posix" else None)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def settings_from_dict(
@@ -465,16 +535,6 @@ def demo_settings(sim: RunningSimulator, *, refresh_interval: float = DEFAULT_IN
     ]
     data = {"refresh_interval": refresh_interval, "providers": providers}
     return settings_from_dict(data, source="<demo>", environ={})
-
-
-def _mode(file: Path) -> int | None:
-    """The file's permission bits on POSIX; None elsewhere (Windows uses ACLs)."""
-    if os.name != "posix":
-        return None
-    try:
-        return file.stat().st_mode & 0o777
-    except OSError:
-        return None
 
 
 _TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -529,12 +589,13 @@ def _message(
         allowed = ProviderConfig.model_fields if nested else Settings.model_fields
         close = difflib.get_close_matches(str(loc[-1]), list(allowed), n=1, cutoff=0.5)
         return "unknown key" + (f'; did you mean "{close[0]}"?' if close else "")
+    unit = "MB" if loc and loc[-1] == "max_response_mb" else "seconds"
     if kind in ("greater_than_equal",) and "ge" in ctx:
-        return f"must be at least {ctx['ge']} seconds"
+        return f"must be at least {ctx['ge']} {unit}"
     if kind == "greater_than" and "gt" in ctx:
-        return f"must be more than {ctx['gt']:g} seconds"
+        return f"must be more than {ctx['gt']:g} {unit}"
     if kind == "less_than_equal" and "le" in ctx:
-        return f"must be at most {ctx['le']:g} seconds"
+        return f"must be at most {ctx['le']:g} {unit}"
     if kind in ("tuple_type", "list_type") and loc == ("providers",):
         return "must be an array of tables: write [[providers]], not [providers]"
     return _SIMPLE.get(kind, msg)
@@ -578,6 +639,8 @@ api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
 # stream_ids = ["..."]               # optional: watch only these streams' sessions
 # interval = 5.0                     # optional: this provider's own refresh interval
 # timeout = 10.0                     # optional: seconds to wait for an answer
+# request_deadline = 30.0            # optional: seconds for a whole answer (then: failed, retried)
+# max_response_mb = 64               # optional: largest answer once decompressed, in MB
 
 # [[providers]]
 # name = "uiza"

@@ -11,6 +11,8 @@ import unicodedata
 from datetime import datetime
 
 DASH = "—"
+# A field whose value was outside physical sense (`Session.invalid`): never shown as a number.
+INVALID = "invalid"
 
 
 def bitrate(bps: float | None) -> str:

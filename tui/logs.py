@@ -15,13 +15,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
+from tui.redact import Redactor
+
 LOG_DIR_ENV: Final = "LIVETOP_LOG_DIR"
 LOG_NAME: Final = "livetop.log"
 MAX_BYTES: Final = 1_000_000
 BACKUPS: Final = 3
-# A key shorter than this is not worth redacting: it would mangle every line it appears in.
-_MIN_SECRET = 4
-REDACTED: Final = "**********"
 
 
 def log_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -35,30 +34,23 @@ def log_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every known secret in a record (message, arguments, traceback) before output.
+    """Hides every run of a known secret in a record (message, arguments, traceback) before
+    output, with the redaction every provider client uses (`tui.redact`).
 
-    The code never logs keys on purpose; this is the last line of defence if one slips into an
-    exception message or a provider's echo of a request.
+    The code never logs keys on purpose, and clients hide their key in the errors they raise;
+    this is the last line of defence if one slips into an exception message.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
-        self.add(secrets)
+        self.redact = Redactor(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
         """Also redact these values (e.g. stream keys learned at run time)."""
-        self._secrets.update(s for s in secrets if len(s) >= _MIN_SECRET)
-
-    def redact(self, text: str) -> str:
-        # Longest first, so a key containing another key is replaced whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
+        self.redact.add(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if not self.redact:
             return True
         record.msg = self.redact(record.getMessage())
         record.args = None

@@ -65,6 +65,8 @@ class Session:
     Rates are in bits per second. Times are timezone-aware UTC. `secret` holds a stream/ingest
     key when the provider returns one; it is a `SecretStr` so no repr or str ever shows it.
     `details` is the validated wire record (secrets removed) for the detail pane to show as is.
+    `invalid` names the fields whose value the provider sent was outside physical sense (a
+    negative rate, a time years ahead): they hold None, and are shown as "invalid".
     """
 
     provider: str
@@ -87,6 +89,7 @@ class Session:
     profiles: tuple[Profile, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
     secret: SecretStr | None = None
+    invalid: frozenset[str] = frozenset()
 
     @property
     def key(self) -> SessionKey:

@@ -29,6 +29,7 @@ from tui.providers.errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderInvalidPayload,
+    ProviderNotJSON,
 )
 from tui.session_list import SortOrder, sort_sessions
 from tui.store import SessionStore
@@ -54,6 +55,7 @@ class ProviderReport:
     latency_ms: float | None
     reachable: bool | None
     auth_ok: bool | None
+    skipped: int = 0  # records dropped as malformed
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +97,17 @@ def _report(
 ) -> ProviderReport:
     reachable: bool | None
     auth: bool | None
+    skipped = 0
     if isinstance(outcome, FetchResult):
         ok, reachable = not outcome.errors, True
         auth = not any(isinstance(e, ProviderAuthError) for e in outcome.errors)
         more = len(outcome.errors) - 1
         error = None
+        skipped = outcome.skipped
         if outcome.errors:  # a partial fetch: what came is kept, but the run is not clean
             error = _error_text(outcome.errors[0]) + (f" (+{more} more)" if more else "")
+        elif skipped and not outcome.sessions:  # an answer, but not one usable record in it
+            ok, error = False, f"no valid record: {_records(skipped)} malformed, all skipped"
     else:
         ok, error = False, _error_text(outcome)
         reachable, auth = _reach_and_auth(outcome)
@@ -114,7 +120,12 @@ def _report(
         latency_ms=round(seconds * 1000.0, 1) if reachable else None,
         reachable=reachable,
         auth_ok=auth,
+        skipped=skipped,
     )
+
+
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
 
 
 def _reach_and_auth(error: Exception) -> tuple[bool | None, bool | None]:
@@ -123,6 +134,8 @@ def _reach_and_auth(error: Exception) -> tuple[bool | None, bool | None]:
         return False, None
     if isinstance(error, ProviderAuthError):
         return True, False
+    if isinstance(error, ProviderNotJSON):
+        return True, None  # something answered, but not the API: the key is not confirmed
     if isinstance(error, ProviderInvalidPayload):
         return True, True  # it answered 2xx, just not with what the API documents
     if isinstance(error, ProviderError):
@@ -218,6 +231,7 @@ def snapshot_json(snap: Snapshot) -> str:
                 "ok": p.ok,
                 "error": p.error,
                 "sessions": p.sessions,
+                "skipped": p.skipped,
                 "latency_ms": p.latency_ms,
             }
             for p in snap.providers
@@ -284,9 +298,9 @@ def snapshot_table(snap: Snapshot, *, show_secrets: bool = False) -> str:
             fmt.safe_text(s.name, MAX_NAME),
             s.state.value,
             _health(s),
-            fmt.bitrate(s.ingest_bps),
-            fmt.bitrate(s.outgoing_bps),
-            fmt.age(s.last_seen, snap.generated_at),
+            fmt.INVALID if "ingest_bps" in s.invalid else fmt.bitrate(s.ingest_bps),
+            fmt.INVALID if "outgoing_bps" in s.invalid else fmt.bitrate(s.outgoing_bps),
+            fmt.INVALID if "last_seen" in s.invalid else fmt.age(s.last_seen, snap.generated_at),
         ]
         if with_key:
             secret = s.secret.get_secret_value() if s.secret else None
@@ -302,7 +316,8 @@ def _provider_lines(reports: Sequence[ProviderReport]) -> str:
         latency = fmt.DASH if p.latency_ms is None else f"{p.latency_ms:.1f} ms"
         state = "ok" if p.ok else "FAILED"
         name = fmt.safe_text(p.name, MAX_NAME)
-        rows.append([name, p.kind.value, state, f"{p.sessions} sessions", latency, p.error or ""])
+        count = f"{p.sessions} sessions" + (f", {p.skipped} skipped" if p.skipped else "")
+        rows.append([name, p.kind.value, state, count, latency, p.error or ""])
     return render_rows(["PROVIDER", "KIND", "STATUS", "SESSIONS", "LATENCY", "ERROR"], rows, {4})
 
 
@@ -332,26 +347,44 @@ def check_table(snap: Snapshot) -> str:
 # -- commands ---------------------------------------------------------------------------------
 
 
+class OutputError(Exception):
+    """The output could not be written (stdout to /dev/full, a full disk); `str()` says why."""
+
+
+def _write(text: str, out: TextIO) -> None:
+    try:
+        print(text, file=out)
+        out.flush()
+    except BrokenPipeError:
+        raise  # the reader left (`| head`): the command line's own quiet exit
+    except OSError as exc:
+        raise OutputError(exc.strerror or type(exc).__name__) from None
+
+
 def _report_failures(snap: Snapshot, err: TextIO) -> None:
     for p in snap.providers:
+        name = fmt.safe_text(p.name, MAX_NAME)
         if not p.ok:
-            print(f"livetop: {fmt.safe_text(p.name, MAX_NAME)}: {p.error}", file=err)
+            print(f"livetop: {name}: {p.error}", file=err)
+        elif p.skipped:
+            print(f"livetop: {name}: warning: {_records(p.skipped)} malformed, skipped", file=err)
 
 
 def run_snapshot(
     settings: Settings, *, as_json: bool, show_secrets: bool, out: TextIO, err: TextIO
 ) -> int:
-    """Fetch, print (JSON or table), report failures on `err`; the exit code."""
+    """Fetch, print (JSON or table), report failures on `err`; the exit code. Raises
+    `OutputError` when `out` cannot be written."""
     snap = asyncio.run(take_snapshot(settings))
     text = snapshot_json(snap) if as_json else snapshot_table(snap, show_secrets=show_secrets)
-    print(text, file=out)
+    _write(text, out)
     _report_failures(snap, err)
     return snap.exit_code
 
 
 def run_check(settings: Settings, *, out: TextIO, err: TextIO) -> int:
-    """Check every provider; the same exit codes as `snapshot`."""
+    """Check every provider; the same exit codes as `snapshot`, and `OutputError` too."""
     snap = asyncio.run(take_snapshot(settings))
-    print(check_table(snap), file=out)
+    _write(check_table(snap), out)
     _report_failures(snap, err)
     return snap.exit_code

@@ -96,6 +96,7 @@ def test_json_document_shape_and_no_secrets() -> None:
         "ok": True,
         "error": None,
         "sessions": 1,
+        "skipped": 0,
         "latency_ms": 41.2,
     }
     assert doc["providers"][1]["error"] == "GET /session: HTTP 401: invalid key"

@@ -79,7 +79,9 @@ def test_all_ok_exit_0_and_the_json_contract(
     assert ISO_UTC.match(doc["generated_at"])
     assert [p["name"] for p in doc["providers"]] == ["studio", "uiza", "calls"]
     for provider in doc["providers"]:
-        assert list(provider) == ["name", "kind", "ok", "error", "sessions", "latency_ms"]
+        keys = ["name", "kind", "ok", "error", "sessions", "skipped", "latency_ms"]
+        assert list(provider) == keys
+        assert provider["skipped"] == 0
         assert provider["ok"] is True and provider["error"] is None
         assert provider["latency_ms"] == round(provider["latency_ms"], 1) > 0
         mine = [s for s in doc["sessions"] if s["provider"] == provider["name"]]

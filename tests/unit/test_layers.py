@@ -17,6 +17,8 @@ DATA_LAYER = [
     "tui.snapshot",
     "tui.session_list",
     "tui.format",
+    "tui.redact",
+    "tui.logs",
 ]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from tui.models import ProviderKind
 from tui.providers.base import DEFAULT_TIMEOUT, Clock, Provider, utc_now
+from tui.providers.bounds import DEFAULT_DEADLINE, DEFAULT_MAX_BODY
 from tui.providers.calls import CallsClient
 from tui.providers.errors import (
     ProviderAuthError,
@@ -49,16 +51,20 @@ def build_client(
     ids: Sequence[str] = (),
     timeout: httpx.Timeout | None = None,
     clock: Clock | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Provider:
-    """One client for a configured provider; `ids` are stream, entity or call ids by kind."""
-    timeout = timeout or DEFAULT_TIMEOUT
-    clock = clock or utc_now
+    """One client for a configured provider; `ids` are stream, entity or call ids by kind.
+    `deadline` (seconds) and `max_body` (bytes) bound each request (see `BaseClient`)."""
+    common: dict[str, Any] = {
+        "base_url": base_url,
+        "timeout": timeout or DEFAULT_TIMEOUT,
+        "clock": clock or utc_now,
+        "deadline": deadline,
+        "max_body": max_body,
+    }
     if kind is ProviderKind.LIVEPEER:
-        return LivepeerClient(
-            name, api_key, base_url=base_url, stream_ids=ids, timeout=timeout, clock=clock
-        )
+        return LivepeerClient(name, api_key, stream_ids=ids, **common)
     if kind is ProviderKind.UIZA:
-        return UizaClient(
-            name, api_key, base_url=base_url, entity_ids=ids, timeout=timeout, clock=clock
-        )
-    return CallsClient(name, api_key, base_url=base_url, call_ids=ids, timeout=timeout, clock=clock)
+        return UizaClient(name, api_key, entity_ids=ids, **common)
+    return CallsClient(name, api_key, call_ids=ids, **common)

@@ -22,6 +22,14 @@ from pydantic_core import from_json
 
 from tui import __version__
 from tui.models import FetchResult, ProviderKind, Session
+from tui.providers.bounds import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY,
+    ERROR_BODY_MAX,
+    MB,
+    Reading,
+    read_body,
+)
 from tui.providers.errors import (
     ProviderAuthError,
     ProviderConnectionError,
@@ -29,9 +37,11 @@ from tui.providers.errors import (
     ProviderHTTPError,
     ProviderInvalidPayload,
     ProviderNotFound,
+    ProviderNotJSON,
     ProviderRateLimited,
     ProviderTimeout,
 )
+from tui.redact import Redactor
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Keep idle connections for as long as a poll interval can be (the calls API is polled every
@@ -153,10 +163,16 @@ class BaseClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock = utc_now,
+        deadline: float = DEFAULT_DEADLINE,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.name = name
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        self._redactor = Redactor([self._key.get_secret_value()])
         self._clock = clock
+        self.deadline = deadline
+        self.max_body = max_body
+        self._reading = Reading(max_body)
         self._http = httpx.AsyncClient(
             base_url=base_url or self.default_base_url,
             headers={
@@ -225,23 +241,51 @@ class BaseClient:
         *,
         endpoint: str,
     ) -> httpx.Response:
-        """GET `url` and return the successful response, body not decoded, or raise."""
+        """GET `url`: the successful response with its body read (not decoded), or raise.
+
+        Every request of a client goes through here. From sending it, the whole answer must
+        arrive within `deadline` seconds and hold at most `max_body` bytes once decompressed
+        (see `bounds.py`). A wait before sending (a provider's request budget) belongs above
+        the deadline, so that queued time never counts against it.
+        """
         try:
-            response = await self._http.get(url, params=params)
+            async with asyncio.timeout(self.deadline):
+                return await self._exchange(url, params, endpoint)
+        except TimeoutError:
+            raise ProviderTimeout(
+                self.name,
+                endpoint,
+                f"no complete answer in {self.deadline:g} s (request_deadline)",
+            ) from None
+
+    async def _exchange(
+        self, url: str | httpx.URL, params: Mapping[str, str | int] | None, endpoint: str
+    ) -> httpx.Response:
+        try:
+            async with self._http.stream("GET", url, params=params) as streamed:
+                if not streamed.is_success:
+                    response, _ = await read_body(streamed, ERROR_BODY_MAX)
+                    raise self._status_error(response, endpoint)
+                response, stopped = await read_body(streamed, self.max_body, self._reading)
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(
                 self.name, endpoint, f"timed out ({type(exc).__name__})"
             ) from None
         except httpx.TransportError as exc:
-            raise ProviderConnectionError(
-                self.name, endpoint, self._redact(transport_reason(exc))
+            raise ProviderConnectionError(self.name, endpoint, transport_reason(exc)) from None
+        except httpx.DecodingError as exc:
+            raise ProviderInvalidPayload(
+                self.name, endpoint, f"body cannot be decompressed ({one_line(exc, 80)})"
             ) from None
         except httpx.InvalidURL as exc:
-            raise ProviderConnectionError(
-                self.name, endpoint, self._redact(one_line(exc))
-            ) from None
-        if not response.is_success:
-            raise self._status_error(response, endpoint)
+            raise ProviderConnectionError(self.name, endpoint, one_line(exc)) from None
+        if stopped is not None:
+            what = "answer" if stopped == "answer" else "answers being read at once"
+            raise ProviderInvalidPayload(
+                self.name,
+                endpoint,
+                f"{what} larger than {self.max_body / MB:g} MB once decompressed (max_response_mb)",
+            )
         return response
 
     def _decode(self, response: httpx.Response, endpoint: str) -> Any:
@@ -255,8 +299,17 @@ class BaseClient:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ProviderInvalidPayload(
-                self.name, endpoint, f"body is not JSON ({one_line(exc, 80)})"
+            kind = one_line(response.headers.get("content-type", "").split(";")[0], 40)
+            if "json" in kind:  # the API's answer, broken (cut short, say)
+                raise ProviderInvalidPayload(
+                    self.name, endpoint, f"body is not JSON ({one_line(exc, 80)})"
+                ) from None
+            # Not even said to be JSON: something else answered in the API's place.
+            raise ProviderNotJSON(
+                self.name,
+                endpoint,
+                f"body is not JSON but {kind or 'of no content type'}: not the API answering "
+                "(a login page, a proxy?)",
             ) from None
         except RecursionError:
             raise ProviderInvalidPayload(self.name, endpoint, "body nests too deeply") from None
@@ -272,7 +325,7 @@ class BaseClient:
             reason = response.reason_phrase or "error"
             kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
             message = f"{reason} ({kind} body)"
-        message = self._redact(one_line(message))
+        message = one_line(message)
         retry_after = None
         if status in (429, 503):
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -296,12 +349,6 @@ class BaseClient:
             return parse_retry_after(str(float(reset) - time.time()))
         except ValueError:
             return None
-
-    def _redact(self, text: str) -> str:
-        # A server that echoes our key back must not put it on screen; keys this short are
-        # not real secrets and replacing them would only garble the message.
-        key = self._key.get_secret_value()
-        return text.replace(key, "**********") if len(key) >= 6 else text
 
     # -- decoding -------------------------------------------------------------------------
 
@@ -369,16 +416,6 @@ def finish_partial(
     if errors and len(errors) == attempted:
         raise errors[0]
     return FetchResult(tuple(sessions), skipped, tuple(errors))
-
-
-def ms_to_datetime(value: float | None) -> datetime | None:
-    """Epoch milliseconds to aware UTC, or None for missing or absurd values."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(value / 1000.0, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def as_utc(value: datetime | None) -> datetime | None:

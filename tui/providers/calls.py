@@ -16,7 +16,15 @@ from pydantic import SecretStr, TypeAdapter
 from typing_extensions import TypedDict
 
 from tui.models import FetchResult, ProviderKind, Session, SessionState
-from tui.providers.base import BaseClient, as_utc, finish_partial, gather_partial, one_line
+from tui.providers.base import (
+    BaseClient,
+    as_utc,
+    finish_partial,
+    gather_partial,
+    one_line,
+)
+from tui.providers.errors import redacting
+from tui.providers.sanity import Sanity
 
 
 class LiveStatusWire(TypedDict, total=False):
@@ -72,14 +80,20 @@ def _health(status: str | None, live: LiveStatusWire | None) -> tuple[bool | Non
     return None, ()
 
 
-def normalize_call(provider: str, wire: CallWire) -> Session:
-    """A call as a neutral `Session`; `state` follows the row, `healthy` the agreement."""
+def normalize_call(provider: str, wire: CallWire, now: datetime | None = None) -> Session:
+    """A call as a neutral `Session`; `state` follows the row, `healthy` the agreement.
+    Absurd values are None and named in `invalid` (see `sanity.py`; `now` for times ahead)."""
+    check = Sanity(now)
     status = wire.get("status")
     live = wire.get("live")
     healthy, issues = _health(status, live)
-    started = as_utc(wire.get("started_at"))
-    ended = as_utc(wire.get("ended_at"))
-    duration = (ended - started).total_seconds() if started and ended else None
+    started = check.moment("started_at", as_utc(wire.get("started_at")))
+    ended = check.moment("ended_at", as_utc(wire.get("ended_at")))
+    duration = None
+    if started and ended:
+        duration = check.span("duration_s", (ended - started).total_seconds())
+    created = check.moment("created_at", as_utc(wire.get("created_at")))
+    last_seen = check.moment("last_seen", as_utc(wire.get("updated_at")))
     recording = None
     if wire.get("recording_ready_at"):
         recording = "ready"
@@ -94,13 +108,14 @@ def normalize_call(provider: str, wire: CallWire) -> Session:
         healthy=healthy,
         issues=issues,
         parent_id=wire.get("stream_call_id"),
-        created_at=as_utc(wire.get("created_at")),
-        last_seen=as_utc(wire.get("updated_at")),
+        created_at=created,
+        last_seen=last_seen,
         ended_at=ended,
         duration_s=duration,
         recording=recording,
         started_at=started,
         details=wire,
+        invalid=check.invalid,
     )
 
 
@@ -134,26 +149,30 @@ class CallsClient(BaseClient):
             return message
         return error if isinstance(error, str) else None
 
+    @redacting
     async def get_call(self, call_id: str) -> Session:
         """`GET /v1/live/calls/{id}`: the row and the backend's live status."""
         endpoint = f"GET /v1/live/calls/{one_line(call_id, 80)}"
         body, _ = await self._get_url(
             f"v1/live/calls/{quote(call_id, safe='')}", None, endpoint=endpoint
         )
-        return normalize_call(self.name, self._validate(CALL, body, endpoint))
+        return normalize_call(self.name, self._validate(CALL, body, endpoint), self._clock())
 
     async def _one(self, call_id: str) -> FetchResult:
         return FetchResult((await self.get_call(call_id),))
 
     # -- Provider protocol ----------------------------------------------------------------
 
+    @redacting
     async def fetch(self) -> FetchResult:
         sessions, skipped, errors = await gather_partial(self._one(c) for c in self.call_ids)
         return finish_partial(sessions, skipped, errors, len(self.call_ids))
 
+    @redacting
     async def fetch_related(self, parent_id: str) -> FetchResult:
         """Calls have no parent collection: the "related" view of a call is the call itself."""
         return await self._one(parent_id)
 
+    @redacting
     async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
         return await self.get_call(session_id)

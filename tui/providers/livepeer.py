@@ -24,11 +24,11 @@ from tui.providers.base import (
     BaseClient,
     finish_partial,
     gather_partial,
-    ms_to_datetime,
     one_line,
 )
-from tui.providers.errors import ProviderInvalidPayload
-from tui.providers.records import Fresh, RecordIndex, Seen
+from tui.providers.errors import ProviderInvalidPayload, redacting
+from tui.providers.records import Fresh, RecordIndex, Seen, TooManyRecords
+from tui.providers.sanity import Sanity
 
 # Ints stay ints (smart-mode union), so the detail pane shows what the API sent.
 Number = int | FiniteFloat
@@ -140,6 +140,9 @@ def _profiles(value: Any) -> tuple[Profile, ...]:
     return tuple(map(_profile_of, valid))
 
 
+_STARTED = frozenset({"started_at"})
+
+
 def _bits(rate: float | None) -> float | None:
     return None if rate is None else rate * 8.0
 
@@ -169,15 +172,23 @@ def _state(last_seen: datetime | None, now: datetime) -> SessionState:
 
 
 def normalize_session(provider: str, wire: SessionWire, now: datetime) -> Session:
-    """A Livepeer session as a neutral `Session` (live while `lastSeen` is under 90 s old)."""
-    last_seen = ms_to_datetime(wire.get("lastSeen"))
-    created = ms_to_datetime(wire.get("createdAt"))
+    """A Livepeer session as a neutral `Session` (live while `lastSeen` is under 90 s old;
+    absurd values are None and named in `invalid`, see `sanity.py`)."""
+    check = Sanity(now)
+    last_seen = check.epoch_ms("last_seen", wire.get("lastSeen"))
+    created = check.epoch_ms("created_at", wire.get("createdAt"))
     state = _state(last_seen, now)
     healthy = wire.get("isHealthy")
     issues = wire.get("issues")
-    duration = wire.get("sourceSegmentsDuration")
-    if duration is None and last_seen and created:
+    sent = wire.get("sourceSegmentsDuration")
+    duration = check.span("duration_s", sent)
+    if sent is None and last_seen and created:
         duration = max(0.0, (last_seen - created).total_seconds())
+    ingest = check.rate("ingest_bps", _bits(wire.get("ingestRate")))
+    outgoing = check.rate("outgoing_bps", _bits(wire.get("outgoingRate")))
+    invalid = check.invalid
+    if "created_at" in invalid:
+        invalid |= _STARTED  # the start of air time is the creation time
     return Session(
         provider=provider,
         kind=ProviderKind.LIVEPEER,
@@ -191,12 +202,13 @@ def normalize_session(provider: str, wire: SessionWire, now: datetime) -> Sessio
         last_seen=last_seen,
         ended_at=last_seen if state is SessionState.ENDED else None,
         duration_s=duration,
-        ingest_bps=_bits(wire.get("ingestRate")),
-        outgoing_bps=_bits(wire.get("outgoingRate")),
+        ingest_bps=ingest,
+        outgoing_bps=outgoing,
         recording=wire.get("recordingStatus"),
         started_at=created,
         profiles=_profiles(wire.get("profiles")),
         details=wire,
+        invalid=invalid,
     )
 
 
@@ -240,16 +252,29 @@ class LivepeerClient(BaseClient):
     ) -> list[Seen[_Seen] | Fresh]:
         """A listing page's records: those seen last listing recognised by their bytes, the
         others decoded. A page that cannot be cut into records is decoded whole, and then
-        nothing on it is recognised."""
-        records = await self._records.split(response.content)
-        if records is not None:
-            return records
-        body = self._decode(response, endpoint)
-        if not isinstance(body, list):
-            raise ProviderInvalidPayload(
-                self.name, endpoint, f"expected a list, got {type(body).__name__}"
-            )
-        return [Fresh(None, b"", item) for item in body]
+        nothing on it is recognised. A page longer than the `limit` asked for is refused
+        (before its records are decoded, when it can be cut)."""
+        try:
+            records = await self._records.split(response.content, limit=self.page_limit)
+        except TooManyRecords:
+            records = None
+            count = f"more than {self.page_limit}"
+        else:
+            if records is not None:
+                return records
+            body = self._decode(response, endpoint)
+            if not isinstance(body, list):
+                raise ProviderInvalidPayload(
+                    self.name, endpoint, f"expected a list, got {type(body).__name__}"
+                )
+            if len(body) <= self.page_limit:
+                return [Fresh(None, b"", item) for item in body]
+            count = str(len(body))
+        raise ProviderInvalidPayload(
+            self.name,
+            endpoint,
+            f"page holds {count} records; limit={self.page_limit} was asked for",
+        )
 
     async def _page_sessions(self, records: list[Seen[_Seen] | Fresh]) -> tuple[list[Session], int]:
         """Sessions of one page and how many records were skipped as malformed.
@@ -268,7 +293,9 @@ class LivepeerClient(BaseClient):
             if isinstance(record, Seen):
                 known = record.value
                 session = known[0]
-                if _state(session.last_seen, now) is not session.state:
+                # Re-judged when time alone may change it: live to ended, or a time that
+                # was too far ahead (invalid) coming within reach.
+                if session.invalid or _state(session.last_seen, now) is not session.state:
                     wire = cast(SessionWire, session.details)
                     session = normalize_session(self.name, wire, now)
                     known = (session, known[1])
@@ -290,6 +317,7 @@ class LivepeerClient(BaseClient):
 
     # -- endpoints ------------------------------------------------------------------------
 
+    @redacting
     async def list_sessions(self) -> FetchResult:
         """`GET /session`: the account's sessions seen within the watch window, all pages."""
         endpoint = "GET /session"
@@ -376,6 +404,7 @@ class LivepeerClient(BaseClient):
         seen.add(cursor)
         return url
 
+    @redacting
     async def get_session(self, session_id: str) -> Session:
         """`GET /session/{id}`: one session's full record."""
         endpoint = f"GET /session/{one_line(session_id, 80)}"
@@ -384,6 +413,7 @@ class LivepeerClient(BaseClient):
         )
         return self._normalize(self._validate(SESSION, body, endpoint))
 
+    @redacting
     async def stream_sessions(self, parent_id: str, *, record: bool | None = None) -> FetchResult:
         """`GET /stream/{parentId}/sessions[?record=1]`: one stream's sessions (not paged)."""
         endpoint = f"GET /stream/{one_line(parent_id, 80)}/sessions"
@@ -395,6 +425,7 @@ class LivepeerClient(BaseClient):
 
     # -- Provider protocol ----------------------------------------------------------------
 
+    @redacting
     async def fetch(self) -> FetchResult:
         if not self.stream_ids:
             return await self.list_sessions()
@@ -409,8 +440,10 @@ class LivepeerClient(BaseClient):
         recent = tuple(s for s in result.sessions if s.last_seen is None or s.last_seen > cutoff)
         return FetchResult(recent, result.skipped)
 
+    @redacting
     async def fetch_related(self, parent_id: str) -> FetchResult:
         return await self.stream_sessions(parent_id)
 
+    @redacting
     async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
         return await self.get_session(session_id)

@@ -37,6 +37,10 @@ MAX_RUN = 64  # pieces one record may span when its bracket counts mislead (brac
 DECODES_PER_YIELD = 250  # ~2 ms of decoding between two turns of the event loop
 
 
+class TooManyRecords(ValueError):
+    """A page holds more records than the `limit` given to `RecordIndex.split`."""
+
+
 class Seen(NamedTuple, Generic[V]):
     """A record whose exact bytes were remembered last listing, and what they became."""
 
@@ -95,11 +99,12 @@ class RecordIndex(Generic[V]):
     def commit(self) -> None:
         self._last, self._next = self._next, {}
 
-    async def split(self, body: bytes) -> list[Seen[V] | Fresh] | None:
+    async def split(self, body: bytes, limit: int | None = None) -> list[Seen[V] | Fresh] | None:
         """The records of a compact JSON array of objects, or None if it cannot be cut.
 
         Recognising a record costs ~1 µs, decoding one ~10: the event loop gets a turn after
-        every `DECODES_PER_YIELD` decoded records."""
+        every `DECODES_PER_YIELD` decoded records. Past `limit` records it stops and raises
+        `TooManyRecords`, so an oversized page is never decoded whole."""
         text = body.strip(b" \t\r\n")  # JSON's whitespace, no more
         if not (text.startswith(b"[{") and text.endswith(b"}]")):
             return [] if text == b"[]" else None
@@ -132,6 +137,8 @@ class RecordIndex(Generic[V]):
                     await asyncio.sleep(0)
             if end == stop:
                 return out
+            if limit is not None and len(out) >= limit:
+                raise TooManyRecords(limit)
             pos = end + len(_SEP)
 
 

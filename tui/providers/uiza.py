@@ -27,8 +27,15 @@ from pydantic import FiniteFloat, SecretStr, TypeAdapter
 from typing_extensions import TypedDict
 
 from tui.models import FetchResult, ProviderKind, Session, SessionState
-from tui.providers.base import BaseClient, as_utc, finish_partial, gather_partial, one_line
-from tui.providers.errors import ProviderInvalidPayload
+from tui.providers.base import (
+    BaseClient,
+    as_utc,
+    finish_partial,
+    gather_partial,
+    one_line,
+)
+from tui.providers.errors import ProviderInvalidPayload, redacting
+from tui.providers.sanity import Sanity
 
 PAGE_SIZE = 100  # the API's maximum
 POLL_SLACK = 10  # a poll's page holds this many more than the window held last time
@@ -62,12 +69,19 @@ SESSION = TypeAdapter(LiveSessionWire)
 PAGE = TypeAdapter(LiveSessionPageWire)
 
 
-def normalize_session(provider: str, wire: LiveSessionWire) -> Session:
-    """A Uiza live session as a neutral `Session`; the stream key goes to `secret` only."""
-    duration = wire.get("duration")
-    created = as_utc(wire.get("created_at"))
+def normalize_session(provider: str, wire: LiveSessionWire, now: datetime | None = None) -> Session:
+    """A Uiza live session as a neutral `Session`; the stream key goes to `secret` only.
+    Absurd values are None and named in `invalid` (see `sanity.py`; `now` for times ahead)."""
+    check = Sanity(now)
+    sent = wire.get("duration")
+    duration = check.span("duration_s", sent)
+    created = check.moment("created_at", as_utc(wire.get("created_at")))
+    last_seen = check.moment("last_seen", as_utc(wire.get("updated_at")))
     entity = wire.get("entity_id")
     secret = wire.get("ingest_key") or wire.get("stream_key") or wire.get("key")
+    invalid = check.invalid
+    if "created_at" in invalid:
+        invalid |= {"started_at"}  # the start of air time is the creation time
     ended_at = None
     if duration is not None and created is not None:
         try:
@@ -80,15 +94,16 @@ def normalize_session(provider: str, wire: LiveSessionWire) -> Session:
         kind=ProviderKind.UIZA,
         id=wire["id"],
         name=entity or "",
-        state=SessionState.LIVE if duration is None else SessionState.ENDED,
+        state=SessionState.LIVE if sent is None else SessionState.ENDED,
         parent_id=entity,
         created_at=created,
-        last_seen=as_utc(wire.get("updated_at")),
+        last_seen=last_seen,
         ended_at=ended_at,
         duration_s=duration,
         started_at=created,
         details=details,
         secret=secret,
+        invalid=invalid,
     )
 
 
@@ -126,12 +141,13 @@ class UizaClient(BaseClient):
         )
 
     def _normalize(self, wire: LiveSessionWire) -> Session:
-        return normalize_session(self.name, wire)
+        return normalize_session(self.name, wire, self._clock())
 
     @staticmethod
     def _path(entity_id: str) -> str:
         return f"v1/live_entities/{quote(entity_id, safe='')}/live_sessions"
 
+    @redacting
     async def list_sessions(self, entity_id: str, window: timedelta | None = None) -> FetchResult:
         """An entity's live sessions, newest first, following `next_page_token`.
 
@@ -153,6 +169,12 @@ class UizaClient(BaseClient):
                 params["page_token"] = token
             body, _ = await self._get_url(self._path(entity_id), params, endpoint=endpoint)
             page = self._validate(PAGE, body, endpoint)
+            if len(page["data"]) > size:
+                raise ProviderInvalidPayload(
+                    self.name,
+                    endpoint,
+                    f"page holds {len(page['data'])} sessions; page_size={size} was asked for",
+                )
             items, bad = await self._normalize_items(
                 page["data"], SESSION, self._normalize, endpoint
             )
@@ -179,6 +201,7 @@ class UizaClient(BaseClient):
             seen.add(token)
         raise ProviderInvalidPayload(self.name, endpoint, f"more than {MAX_PAGES} pages")
 
+    @redacting
     async def get_session(self, entity_id: str, session_id: str) -> Session:
         """One live session of an entity."""
         endpoint = (
@@ -191,15 +214,18 @@ class UizaClient(BaseClient):
 
     # -- Provider protocol ----------------------------------------------------------------
 
+    @redacting
     async def fetch(self) -> FetchResult:
         sessions, skipped, errors = await gather_partial(
             self.list_sessions(entity_id, self.window) for entity_id in self.entity_ids
         )
         return finish_partial(sessions, skipped, errors, len(self.entity_ids))
 
+    @redacting
     async def fetch_related(self, parent_id: str) -> FetchResult:
         return await self.list_sessions(parent_id)
 
+    @redacting
     async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
         if not parent_id:
             raise ProviderInvalidPayload(

@@ -38,6 +38,10 @@ def _raw(value: object) -> str:
         return repr(value)
 
 
+def _or_invalid(invalid: frozenset[str], field: str, shown: str) -> str:
+    return f"{fmt.INVALID} (the provider sent an absurd value)" if field in invalid else shown
+
+
 def _row(label: str, value: str, style: str = "") -> Text:
     """A field on one line, cut to fit."""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -79,19 +83,20 @@ def describe(
     lines.append(_row("id", fmt.safe_text(s.id, 200)))
     parent = {"livepeer": "stream", "uiza": "entity", "calls": "stream call"}[s.kind.value]
     lines.append(_row(parent, fmt.safe_text(s.parent_id, 200) if s.parent_id else fmt.DASH))
+    bad = s.invalid  # fields the provider sent absurd values for: said, not shown as numbers
     if s.is_live and s.started_at:
         lines.append(_row("on air", fmt.duration((now - s.started_at).total_seconds())))
     else:
-        lines.append(_row("duration", fmt.duration(s.duration_s)))
-    lines.append(_row("ingest", fmt.bitrate(s.ingest_bps)))
-    lines.append(_row("outgoing", fmt.bitrate(s.outgoing_bps)))
+        lines.append(_row("duration", _or_invalid(bad, "duration_s", fmt.duration(s.duration_s))))
+    lines.append(_row("ingest", _or_invalid(bad, "ingest_bps", fmt.bitrate(s.ingest_bps))))
+    lines.append(_row("outgoing", _or_invalid(bad, "outgoing_bps", fmt.bitrate(s.outgoing_bps))))
     recording = fmt.safe_text(s.recording, 40) if s.recording else fmt.DASH
     lines.append(_row("recording", recording))
-    lines.append(_row("created", fmt.timestamp(s.created_at)))
-    lines.append(_row("started", fmt.timestamp(s.started_at)))
+    lines.append(_row("created", _or_invalid(bad, "created_at", fmt.timestamp(s.created_at))))
+    lines.append(_row("started", _or_invalid(bad, "started_at", fmt.timestamp(s.started_at))))
     seen = f"{fmt.timestamp(s.last_seen)} ({fmt.age(s.last_seen, now)})"
-    lines.append(_row("last seen", seen))
-    lines.append(_row("ended", fmt.timestamp(s.ended_at)))
+    lines.append(_row("last seen", _or_invalid(bad, "last_seen", seen)))
+    lines.append(_row("ended", _or_invalid(bad, "ended_at", fmt.timestamp(s.ended_at))))
     if s.secret is not None:
         shown = fmt.safe_text(s.secret.get_secret_value(), 200) if reveal else MASK
         hint = " (hides in 10 s)" if reveal else "  x: reveal"
@@ -251,7 +256,7 @@ class DetailPane(LineView, can_focus=True):
         self._reveal_until = time.monotonic() + REVEAL_SECONDS
         if self._hide_timer is not None:
             self._hide_timer.stop()
-        self._hide_timer = self.set_timer(REVEAL_SECONDS, self._rehide)
+        self._hide_timer = self.set_timer(REVEAL_SECONDS, self.conceal)
         self.redraw()
         return True
 
@@ -261,7 +266,8 @@ class DetailPane(LineView, can_focus=True):
             self._hide_timer.stop()
             self._hide_timer = None
 
-    def _rehide(self) -> None:
+    def conceal(self) -> None:
+        """Hide a revealed key and redraw (its reveal timed out, or a screenshot is taken)."""
         self.hide_secret()
         self.redraw()
 

@@ -1,0 +1,73 @@
+"""Values outside physical sense, decided once, when a record is normalized.
+
+A provider can send a negative rate or duration, a rate of 1e30 bits per second, or a
+timestamp in the year 9999. None of them is shown as a number: normalization stores None for
+the field and names it in `Session.invalid`, so the table and the detail pane say "invalid",
+the snapshot JSON says null, and nothing downstream does arithmetic on it. A timestamp more
+than `FUTURE_SLACK` ahead of the client's clock is invalid too, so it never keeps a session live.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+MAX_RATE_BPS: Final = 1e12  # a terabit per second: no single video session comes near it
+MAX_DURATION_S: Final = 10 * 365 * 86400.0  # ten years on air
+FUTURE_SLACK: Final = timedelta(minutes=5)  # clocks differ; a server's is never this far ahead
+NOTHING: Final[frozenset[str]] = frozenset()
+
+
+class Sanity:
+    """The checks for one record: each returns the value, or None after noting the field.
+
+    `now` None skips the future check (a caller without a clock)."""
+
+    __slots__ = ("_latest", "_noted")
+
+    def __init__(self, now: datetime | None) -> None:
+        self._latest = None if now is None else now + FUTURE_SLACK
+        self._noted: list[str] | None = None
+
+    def _note(self, field: str) -> None:
+        if self._noted is None:
+            self._noted = [field]
+        else:
+            self._noted.append(field)
+
+    @property
+    def invalid(self) -> frozenset[str]:
+        """The `Session` fields found invalid so far."""
+        return NOTHING if self._noted is None else frozenset(self._noted)
+
+    def rate(self, field: str, bps: float | None) -> float | None:
+        """Bits per second: from 0 to `MAX_RATE_BPS`."""
+        if bps is None or 0.0 <= bps <= MAX_RATE_BPS:  # NaN fails both comparisons
+            return bps
+        self._note(field)
+        return None
+
+    def span(self, field: str, seconds: float | None) -> float | None:
+        """A duration in seconds: from 0 to `MAX_DURATION_S`."""
+        if seconds is None or 0.0 <= seconds <= MAX_DURATION_S:
+            return seconds
+        self._note(field)
+        return None
+
+    def moment(self, field: str, when: datetime | None) -> datetime | None:
+        """An aware time no further ahead than `FUTURE_SLACK`."""
+        if when is None or self._latest is None or when <= self._latest:
+            return when
+        self._note(field)
+        return None
+
+    def epoch_ms(self, field: str, ms: float | None) -> datetime | None:
+        """Epoch milliseconds as aware UTC; beyond what a datetime holds is invalid too."""
+        if ms is None:
+            return None
+        try:
+            when = datetime.fromtimestamp(ms / 1000.0, UTC)
+        except (OverflowError, OSError, ValueError):
+            self._note(field)
+            return None
+        return self.moment(field, when)
