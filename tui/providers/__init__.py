@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
@@ -22,6 +23,9 @@ from tui.providers.errors import (
 )
 from tui.providers.livepeer import LivepeerClient
 from tui.providers.uiza import UizaClient
+
+if TYPE_CHECKING:
+    from tui.scheduler import RequestScheduler
 
 __all__ = [
     "CallsClient",
@@ -49,16 +53,19 @@ def build_client(
     ids: Sequence[str] = (),
     timeout: httpx.Timeout | None = None,
     clock: Clock | None = None,
+    scheduler: RequestScheduler | None = None,
 ) -> Provider:
-    """One client for a configured provider; `ids` are stream, entity or call ids by kind."""
-    timeout = timeout or DEFAULT_TIMEOUT
-    clock = clock or utc_now
+    """One client for a configured provider; `ids` are stream, entity or call ids by kind.
+
+    `scheduler` admits its requests (without one, the client makes its own, unlimited)."""
+    common: dict[str, Any] = {
+        "base_url": base_url,
+        "timeout": timeout or DEFAULT_TIMEOUT,
+        "clock": clock or utc_now,
+        "scheduler": scheduler,
+    }
     if kind is ProviderKind.LIVEPEER:
-        return LivepeerClient(
-            name, api_key, base_url=base_url, stream_ids=ids, timeout=timeout, clock=clock
-        )
+        return LivepeerClient(name, api_key, stream_ids=ids, **common)
     if kind is ProviderKind.UIZA:
-        return UizaClient(
-            name, api_key, base_url=base_url, entity_ids=ids, timeout=timeout, clock=clock
-        )
-    return CallsClient(name, api_key, base_url=base_url, call_ids=ids, timeout=timeout, clock=clock)
+        return UizaClient(name, api_key, entity_ids=ids, **common)
+    return CallsClient(name, api_key, call_ids=ids, **common)

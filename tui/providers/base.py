@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
 import httpx
 from pydantic import SecretStr, TypeAdapter, ValidationError
@@ -32,6 +32,9 @@ from tui.providers.errors import (
     ProviderRateLimited,
     ProviderTimeout,
 )
+
+if TYPE_CHECKING:
+    from tui.scheduler import RequestScheduler
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Keep idle connections for as long as a poll interval can be (the calls API is polled every
@@ -153,8 +156,14 @@ class BaseClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock = utc_now,
+        scheduler: RequestScheduler | None = None,
     ) -> None:
         self.name = name
+        if scheduler is None:  # every request is admitted by one (imported here: no cycle)
+            from tui.scheduler import RequestScheduler
+
+            scheduler = RequestScheduler(name)
+        self.scheduler = scheduler
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         self._clock = clock
         self._http = httpx.AsyncClient(
@@ -219,6 +228,18 @@ class BaseClient:
         return self._decode(response, endpoint), response
 
     async def _get_response(
+        self,
+        url: str | httpx.URL,
+        params: Mapping[str, str | int] | None,
+        *,
+        endpoint: str,
+    ) -> httpx.Response:
+        """GET `url` once the scheduler admits it (budget, concurrency, the server's hold); the
+        scheduler notes how it went. Waiting for admission is not part of any timeout."""
+        async with self.scheduler.request(endpoint):
+            return await self._send_get(url, params, endpoint=endpoint)
+
+    async def _send_get(
         self,
         url: str | httpx.URL,
         params: Mapping[str, str | int] | None,
@@ -359,6 +380,10 @@ async def gather_partial(
         else:
             sessions.extend(result.sessions)
             skipped += result.skipped
+    from tui.scheduler import ProviderHeld
+
+    # The failures that were sent first: the one that stopped the rest says what went wrong.
+    errors.sort(key=lambda error: isinstance(error, ProviderHeld))
     return sessions, skipped, errors
 
 
