@@ -14,11 +14,12 @@ larger, the budget sets the pace (`budget_bound`), and the store and the provide
 Scheduling rules:
 - After a success the next poll is `interval × factor` after the fetch ended, and at least the
   budget's floor after it started.
-- After the n-th consecutive failure it is `interval × factor × 2**n` ±`jitter` (20 %), capped
-  at max(2 × interval × factor, `max_backoff` = 10 s), so a provider that is back is found that
-  soon; near the cap the jitter only goes down, so it never exceeds it. Never sooner than the
-  budget allows for the requests the failed poll sent (a failed poll stops asking early, so a
-  probe of 1,000 watched calls costs a request or a few, not 1,000).
+- After the n-th consecutive failure (a poll that failed, or that stopped part way because the
+  provider did) it is `interval × factor × 2**n` ±`jitter` (20 %), capped at
+  max(2 × interval × factor, `max_backoff` = 10 s), so a provider that is back is found that
+  soon; near the cap the jitter only goes down, so it never exceeds it. Such a probe costs one
+  request (the scheduler sends one at a time until the provider answers), and the budget
+  still binds it.
 - A `retry_after` on the error (or on any error of a partial result) overrides: exactly that
   many seconds, clamped to `MAX_HOLD` (15 min), no jitter, never under the 0.5 s floor.
   `refresh_now()` (the `r` key) forces one request past it.
@@ -404,21 +405,19 @@ class Refresher:
         latency = work.latency(end - start)
         retry_after: float | None
         if result is not None:
-            p.failures = 0
             if work.asked and work.asked != p.cost:
                 p.cost = work.asked
                 self._publish_pace(p)
             retry_after = max((_retry_after(e) or 0.0 for e in result.errors), default=0.0)
-            delay = max(self._next_after_success(p) - end, retry_after)
-            retry_after = retry_after or None
         else:
+            retry_after = _retry_after(error) or 0.0
+        if result is not None and work.failure is None:
+            p.failures = 0
+            delay = max(self._next_after_success(p) - end, retry_after)
+        else:  # failed, or stopped part way because the provider did: probe again soon
             p.failures += 1
-            retry_after = _retry_after(error)
-            if retry_after is None:
-                probe_floor = p.scheduler.floor(work.sent)
-                delay = max(self._backoff(self._wanted(p), p.failures), probe_floor)
-            else:
-                delay = retry_after
+            delay = retry_after or self._backoff(self._wanted(p), p.failures)
+        retry_after = retry_after or None
         p.due = end + delay
         # What the server asked for binds scheduled polls; `r` may force one request past it.
         p.not_before = float("-inf") if retry_after is None else end + retry_after

@@ -21,8 +21,9 @@ sending and reports the outcome when it ends. Rules:
   answer lifts the hold.
 - **A failed job stops asking**: when one request of a job (one poll, one drill-down fetch)
   finds the provider unreachable, overloaded or refusing our key, the job's requests still
-  waiting are not sent (`ProviderHeld`): 1,000 watched calls on a dead server cost one
-  request, not 1,000 spread over 20 minutes of budget.
+  waiting are not sent (`ProviderHeld`), and until a request gets an answer again, requests
+  go one at a time: 1,000 watched calls on a dead server cost one request a probe, not 1,000
+  spread over 20 minutes of budget.
 
 Jobs and their priority travel in a context variable (`job()`), which `asyncio.gather` copies
 into the sub-requests of a fetch, so callers set it once around `provider.fetch()`.
@@ -80,6 +81,11 @@ class Job:
 _JOB: ContextVar[Job | None] = ContextVar("livetop_job", default=None)
 
 
+def current_job() -> Job | None:
+    """The job the running task's requests belong to, if any."""
+    return _JOB.get()
+
+
 @contextmanager
 def job(priority: Priority = Priority.BACKGROUND) -> Iterator[Job]:
     """Run the requests made inside (and in tasks started inside) as one job.
@@ -121,10 +127,11 @@ def stops_the_job(error: ProviderError) -> bool:
 class _Ticket:
     """One admitted request."""
 
-    __slots__ = ("admitted", "probe")
+    __slots__ = ("admitted", "number", "probe")
 
-    def __init__(self, admitted: float, probe: bool) -> None:
+    def __init__(self, admitted: float, number: int, probe: bool) -> None:
         self.admitted = admitted
+        self.number = number  # admissions so far, this one included
         self.probe = probe
 
 
@@ -159,10 +166,12 @@ class RequestScheduler:
         self._ends: list[float] = []  # when counted requests ended, sorted (monotonic)
         self._changed = asyncio.Event()
         self._hold_until = float("-inf")
-        self._hold_since = float("-inf")
+        self._admissions = 0
+        self._hold_after = 0  # requests admitted after this many may lift the hold
         self._asked_for: float | None = None  # what the server asked, before the clamp
         self._force = False
         self._probe_out = False
+        self._suspect = False  # the provider failed: one request at a time until it answers
         self.sent: deque[float] = deque(maxlen=10_000)
 
     # -- what callers read --------------------------------------------------------------
@@ -246,11 +255,12 @@ class RequestScheduler:
                         if probe:
                             self._force, self._probe_out = False, True
                         self._in_flight += 1
+                        self._admissions += 1
                         self.sent.append(now)
                         if current is not None:
                             current.sent += 1
                             current.waited += now - start
-                        return _Ticket(now, probe)
+                        return _Ticket(now, self._admissions, probe)
                 await self._sleep_or_change(wait)
         finally:
             self._queue.remove(entry)
@@ -259,7 +269,7 @@ class RequestScheduler:
 
     def _room(self, now: float) -> float | None:
         """0 when a request may go now, else seconds to wait (None: until one ends)."""
-        if self._in_flight >= self._concurrency:
+        if self._in_flight >= (1 if self._suspect else self._concurrency):
             return None
         if self.budget is None:
             return 0.0
@@ -304,18 +314,23 @@ class RequestScheduler:
             and self._answered_since(ticket)
         ):
             self._hold_until, self._asked_for = float("-inf"), None  # it answers again: lifted
-        if error is not None and current is not None and current.failure is None:
-            current.failure = error if stops_the_job(error) else None
+        if error is not None and stops_the_job(error):
+            self._suspect = True
+            if current is not None and current.failure is None:
+                current.failure = error
+        elif answered:
+            self._suspect = False
         self._notify()
 
     def _answered_since(self, ticket: _Ticket) -> bool:
-        return ticket.admitted >= self._hold_since
+        """Sent after the hold began (an answer to an earlier request says nothing of it)."""
+        return ticket.number > self._hold_after
 
     def _hold(self, now: float, seconds: float) -> None:
         seconds = max(0.0, seconds)
         until = now + min(seconds, self.max_hold)
         if until > self._hold_until:
-            self._hold_until, self._hold_since = until, now
+            self._hold_until, self._hold_after = until, self._admissions
             self._asked_for = seconds
 
     def _held_error(self, endpoint: str, now: float) -> ProviderHeld:

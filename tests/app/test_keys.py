@@ -177,9 +177,12 @@ async def test_pause_refresh_interval_events_copy_reveal_help_quit(sim: Any) -> 
         await pilot.press("p")
         assert not app.refresher.paused
         await pilot.press("plus")
-        assert app.refresher.interval == 0.5  # already at the floor
-        await pilot.press("minus")
-        assert app.refresher.interval == 1.0
+        assert app.refresher.factor == 0.5
+        assert app.refresher.interval_for("studio") == 0.5  # already at the floor
+        await pilot.press("minus", "minus")
+        assert app.refresher.factor == 2.0
+        assert app.refresher.interval_for("studio") == 1.0  # each provider's own, doubled
+        assert app.refresher.budget_bound("calls")  # its budget, not the factor, sets its pace
         await pilot.press("e")
         assert app.screen.query_one(EventLog).display
         await pilot.press("e")

@@ -3,8 +3,9 @@
     python tests/bench/bench_budget.py [--seconds 30]
 
 Runs the real console (headless, `App.run_test`) against the embedded simulator over loopback,
-watching `--watched` calls (2) with the default config (refresh_interval 2 s, the calls provider's own
-defaults), and counts the requests the simulator receives for the calls API in two cases:
+watching `--watched` calls (2) with the default config (refresh_interval 2 s, the calls
+provider's own defaults), and counts the requests the simulator receives for the calls API
+in two cases:
 
 1. **detail open**: one call's screen open (Enter on it), nobody typing;
 2. **`+` to the floor**: back on the list, `+` pressed until the fastest pace.
@@ -22,12 +23,14 @@ import asyncio
 import threading
 import time
 from bisect import bisect_left
+from typing import Any
 
 from tui.app import LivetopApp
 from tui.config import settings_from_dict
 from tui.models import SessionKey
 from tui.screens.session import SessionScreen
 from tui.sim import RunningSimulator, SimConfig, start_in_thread
+
 
 class Arrivals:
     """Arrival times of the simulator's calls requests, sampled from its public counters."""
@@ -66,7 +69,7 @@ def max_window(times: list[float], window: float = 60.0) -> int:
 async def run(
     sim: RunningSimulator, watched: int, seconds: float, settle: float
 ) -> dict[str, list[float]]:
-    providers = [
+    providers: list[dict[str, Any]] = [
         {"name": "studio", "kind": "livepeer"},
         {"name": "uiza", "kind": "uiza", "entity_ids": list(sim.entity_ids)},
         {"name": "calls", "kind": "calls", "call_ids": list(sim.call_ids[:watched])},
