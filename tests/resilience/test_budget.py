@@ -14,7 +14,6 @@ from typing import Any
 
 from support.budget import most_in_a_window
 from support.harness import bar_text, quit_app, wait_for
-
 from tui.app import LivetopApp
 from tui.config import settings_from_dict
 from tui.models import SessionKey
