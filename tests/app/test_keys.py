@@ -212,6 +212,8 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
     app = live_app(sim)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: loaded(app))
+        # The store has them once `loaded`; the table, once the app has taken that update.
+        await wait_for(pilot, lambda: any(k.provider == "calls" for k in table(app).keys))
         before = {k for k in table(app).keys if k.provider == "calls"}
         # Between polls, so that no poll straddles the fault (it would fail only in part),
         # and at once rather than at the next poll, up to 8.4 s away.
