@@ -100,7 +100,7 @@ async def _poll(
     return result, work.latency(time.perf_counter() - start)
 
 
-def _budget_notices(settings: Settings, schedulers: Mapping[str, RequestScheduler]) -> list[str]:
+def budget_notices(settings: Settings, schedulers: Mapping[str, RequestScheduler]) -> list[str]:
     """A line for each provider whose budget makes this fetch slow, so nobody thinks it hangs."""
     lines = []
     for provider in settings.providers:
@@ -174,7 +174,7 @@ async def take_snapshot(
     schedulers = build_schedulers(settings)
     for provider in settings.providers:
         store.register(provider.name, interval=settings.interval_for(provider))
-    for line in _budget_notices(settings, schedulers):
+    for line in budget_notices(settings, schedulers):
         if notice is not None:
             notice(line)
     outcomes = await asyncio.gather(*(_poll(p, schedulers[p.name]) for p in settings.providers))
