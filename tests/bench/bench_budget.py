@@ -89,7 +89,7 @@ async def run(
             while app.store.status("calls").last_success is None:
                 await pilot.pause(0.1)
             key = SessionKey("calls", sim.call_ids[0])
-            app.push_screen(SessionScreen(key, "calls"))
+            app.push_screen(SessionScreen(app.context, key, "calls"))
             await pilot.pause(settle)
             start = time.monotonic()
             await pilot.pause(seconds)

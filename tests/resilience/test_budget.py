@@ -46,9 +46,13 @@ async def test_drill_downs_and_keys_stay_within_the_budget(sim: RunningSimulator
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: app.store.status("calls").last_success is not None)
             await pilot.press("plus", "plus", "plus")  # as fast as it goes
-            app.push_screen(SessionScreen(SessionKey("calls", sim.call_ids[0]), "calls"))
+            app.push_screen(
+                SessionScreen(app.context, SessionKey("calls", sim.call_ids[0]), "calls")
+            )
             await pilot.pause(0.5)
-            app.push_screen(SessionScreen(SessionKey("calls", sim.call_ids[1]), "calls"))
+            app.push_screen(
+                SessionScreen(app.context, SessionKey("calls", sim.call_ids[1]), "calls")
+            )
             for _ in range(6):  # the operator insists: refresh now, again and again
                 await pilot.pause(3.0)
                 await pilot.press("r")
@@ -77,7 +81,7 @@ async def test_an_absurd_retry_after_is_capped_shown_and_r_forces_one_request(
             sim.set_fault("calls", Fault(rate_limit=1.0, retry_after=86400))
             app.refresher.refresh_now("calls")
             await wait_for(pilot, lambda: app.store.status("calls").failing)
-            app.redraw(routine=True)
+            app.redraw(tick=True)
             await wait_for(pilot, lambda: "(asked 1d00h, capped)" in bar_text(app, "calls"))
             text = bar_text(app, "calls")
             assert "retry in 14m" in text or "retry in 15m" in text, text
