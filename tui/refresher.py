@@ -43,61 +43,18 @@ from typing import Self, TypeVar
 
 from tui.clock import Clock, SystemClock
 from tui.models import FetchResult, Session
+from tui.poller import MIN_INTERVAL as MIN_INTERVAL
+from tui.poller import Poller, floor_interval, guarded, kick, server_wait
 from tui.providers.base import Provider
 from tui.providers.errors import ProviderError
-from tui.scheduler import MAX_HOLD, Priority, RequestScheduler, job
+from tui.scheduler import Priority, RequestScheduler, job
 from tui.store import EventKind, SessionStore, StoreDiff
 
-MIN_INTERVAL = 0.5
 MAX_BACKOFF = 10.0  # a recovered provider is found within max(2 × its interval, this)
 FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # what `+` / `-` step through
 
 log = logging.getLogger("livetop.refresher")
 T = TypeVar("T")
-
-
-class _Poller:
-    """One provider's loop state."""
-
-    __slots__ = (
-        "base",
-        "cost",
-        "due",
-        "failures",
-        "force_hold",
-        "forced",
-        "in_flight",
-        "kick",
-        "last_end",
-        "last_start",
-        "name",
-        "not_before",
-        "provider",
-        "published",
-        "scheduler",
-        "task",
-        "wake",
-    )
-
-    def __init__(
-        self, provider: Provider, interval: float, scheduler: RequestScheduler, cost: int
-    ) -> None:
-        self.provider = provider
-        self.name = provider.name
-        self.base = interval  # the configured interval, before the factor and the budget
-        self.scheduler = scheduler
-        self.cost = max(1, cost)  # requests one poll makes (measured after each success)
-        self.failures = 0
-        self.due = float("-inf")  # monotonic time of the next scheduled poll
-        self.not_before = float("-inf")  # a server's Retry-After: nothing polls before it
-        self.last_start = self.last_end = float("-inf")
-        self.forced = False
-        self.force_hold = False  # `r`: this forced poll may go through the server's hold
-        self.in_flight = False
-        self.published: float | None = None  # the deadline last shown as `next_poll`
-        self.wake = asyncio.Event()
-        self.kick = asyncio.Event()  # set (and replaced) to wake the drill-downs at once
-        self.task: asyncio.Task[None] | None = None
 
 
 class Refresher:
@@ -128,7 +85,7 @@ class Refresher:
         slice_size: int = 1000,
     ) -> None:
         self._store = store
-        self._interval = _floor(interval)
+        self._interval = floor_interval(interval)
         self._factor = 1.0
         self._clock: Clock = clock or SystemClock()
         self._rng = rng or random.Random()
@@ -139,15 +96,15 @@ class Refresher:
         self._paused = False
         self._started = self._stopped = False
         self._housekeeper: asyncio.Task[None] | None = None
-        self._pollers: dict[str, _Poller] = {}
+        self._pollers: dict[str, Poller] = {}
         overrides, given, expected = intervals or {}, schedulers or {}, costs or {}
         for provider in providers:
             name = provider.name
             if name in self._pollers:
                 raise ValueError(f"two providers are named {name!r}")
             scheduler = given.get(name) or RequestScheduler(name, clock=self._clock)
-            seconds = _floor(overrides.get(name, interval))
-            p = self._pollers[name] = _Poller(provider, seconds, scheduler, expected.get(name, 1))
+            seconds = floor_interval(overrides.get(name, interval))
+            p = self._pollers[name] = Poller(provider, seconds, scheduler, expected.get(name, 1))
             store.register(name, interval=self._pace(p)[0])
             self._publish_pace(p)
 
@@ -214,7 +171,7 @@ class Refresher:
         self._paused = False
         self._wake_all()
         for p in self._pollers.values():
-            _kick(p)
+            kick(p)
 
     def refresh_now(self, provider: str | None = None) -> None:
         """Poll now (one provider or all), except where a fetch is already in flight; one
@@ -225,7 +182,7 @@ class Refresher:
                 p.forced = True
                 p.force_hold = True
                 p.wake.set()
-            _kick(p)
+            kick(p)
 
     @property
     def interval(self) -> float:
@@ -247,7 +204,7 @@ class Refresher:
 
     def set_interval(self, seconds: float, provider: str | None = None) -> None:
         """Change the interval (floor 0.5 s) of one provider or all, taking effect at once."""
-        seconds = _floor(seconds)
+        seconds = floor_interval(seconds)
         if provider is None:
             self._interval = seconds
         for p in self._targets(provider):
@@ -271,7 +228,7 @@ class Refresher:
     async def fetch_related(self, provider: str, parent_id: str) -> FetchResult:
         """Fetch one parent's sessions now and upsert them; raises `ProviderError`."""
         p = self._pollers[provider]
-        result = await _guarded(p.name, "fetch_related", p.provider.fetch_related(parent_id))
+        result = await guarded(p.name, "fetch_related", p.provider.fetch_related(parent_id))
         self._store.upsert(p.name, result.sessions)
         return result
 
@@ -281,46 +238,40 @@ class Refresher:
         """Fetch one session now and upsert it; raises `ProviderError`."""
         p = self._pollers[provider]
         fetch = p.provider.fetch_session(session_id, parent_id)
-        session = await _guarded(p.name, "fetch_session", fetch)
+        session = await guarded(p.name, "fetch_session", fetch)
         self._store.upsert(p.name, (session,))
         return session
 
     def follow_related(
-        self, provider: str, parent_id: str, *, active: Callable[[], bool] | None = None
+        self, provider: str, parent_id: str
     ) -> AsyncGenerator[FetchResult | ProviderError, None]:
-        """`fetch_related` at the provider's pace while iterated (and `active()`, if given)."""
-        return self._follow(provider, lambda: self.fetch_related(provider, parent_id), active)
+        """`fetch_related` at the provider's pace, for as long as it is iterated."""
+        return self._follow(provider, lambda: self.fetch_related(provider, parent_id))
 
     def follow_session(
         self,
         provider: str,
         session_id: str,
         parent_id: str | None = None,
-        *,
-        active: Callable[[], bool] | None = None,
     ) -> AsyncGenerator[Session | ProviderError, None]:
-        """`fetch_session` at the provider's pace while iterated (and `active()`, if given)."""
-        fetch = lambda: self.fetch_session(provider, session_id, parent_id)  # noqa: E731
-        return self._follow(provider, fetch, active)
+        """`fetch_session` at the provider's pace, for as long as it is iterated."""
+        return self._follow(provider, lambda: self.fetch_session(provider, session_id, parent_id))
 
     async def _follow(
         self,
         provider: str,
         fetch: Callable[[], Awaitable[T]],
-        active: Callable[[], bool] | None,
     ) -> AsyncGenerator[T | ProviderError, None]:
         """Fetch, yield the outcome, wait: the pace after a success, the backoff or the
         server's Retry-After after a failure. Paused: only `refresh_now` or `resume` fetch."""
         p = self._pollers[provider]
         failures, delay = 0, 0.0
-        while active is None or active():
+        while True:
             kick = p.kick
             if self._paused:
                 await kick.wait()
             elif delay > 0:
                 await self._sleep_or_event(kick, delay)
-            if active is not None and not active():
-                return
             outcome: T | ProviderError
             with job(Priority.FOREGROUND):
                 try:
@@ -329,7 +280,7 @@ class Refresher:
                     outcome = exc
             if isinstance(outcome, ProviderError):
                 failures += 1
-                retry = _retry_after(outcome)
+                retry = server_wait(outcome)
                 wanted = self._wanted(p)
                 delay = self._backoff(wanted, failures) if retry is None else retry
             else:
@@ -338,7 +289,7 @@ class Refresher:
 
     # -- the loops --------------------------------------------------------------------------
 
-    async def _run(self, p: _Poller) -> None:
+    async def _run(self, p: Poller) -> None:
         while True:
             foreground = await self._wait_turn(p)
             try:
@@ -348,7 +299,7 @@ class Refresher:
                 p.in_flight = False
                 p.due = self._clock.monotonic() + self.interval_for(p.name)
 
-    async def _wait_turn(self, p: _Poller) -> bool:
+    async def _wait_turn(self, p: Poller) -> bool:
         """Return when this provider should poll: due and not paused (False), or forced (True)."""
         while True:
             p.wake.clear()
@@ -384,7 +335,7 @@ class Refresher:
             sleeper.cancel()
             await asyncio.gather(waiter, sleeper, return_exceptions=True)
 
-    async def _poll(self, p: _Poller, foreground: bool = False) -> None:
+    async def _poll(self, p: Poller, foreground: bool = False) -> None:
         p.in_flight = True
         p.published = None
         self._store.set_schedule(p.name, next_poll=None, polling=True)
@@ -408,9 +359,9 @@ class Refresher:
             if work.asked and work.asked != p.cost:
                 p.cost = work.asked
                 self._publish_pace(p)
-            retry_after = max((_retry_after(e) or 0.0 for e in result.errors), default=0.0)
+            retry_after = max((server_wait(e) or 0.0 for e in result.errors), default=0.0)
         else:
-            retry_after = _retry_after(error) or 0.0
+            retry_after = server_wait(error) or 0.0
         if result is not None and work.failure is None:
             p.failures = 0
             delay = max(self._next_after_success(p) - end, retry_after)
@@ -435,26 +386,26 @@ class Refresher:
 
     # -- pace -------------------------------------------------------------------------------
 
-    def _wanted(self, p: _Poller) -> float:
+    def _wanted(self, p: Poller) -> float:
         """The provider's interval times the factor, at least `MIN_INTERVAL`."""
         return max(MIN_INTERVAL, p.base * self._factor)
 
-    def _pace(self, p: _Poller) -> tuple[float, bool]:
+    def _pace(self, p: Poller) -> tuple[float, bool]:
         """(the interval kept, whether the budget's floor is what sets it)."""
         wanted, floor = self._wanted(p), p.scheduler.floor(p.cost)
         return (floor, True) if floor > wanted else (wanted, False)
 
-    def _next_after_success(self, p: _Poller) -> float:
+    def _next_after_success(self, p: Poller) -> float:
         """The interval after the fetch ended, and the budget's floor after it started."""
         return max(p.last_end + self._wanted(p), p.last_start + p.scheduler.floor(p.cost))
 
-    def _repace(self, p: _Poller) -> None:
+    def _repace(self, p: Poller) -> None:
         if p.failures == 0 and p.last_end > float("-inf"):
             p.due = self._next_after_success(p)
         self._publish_pace(p)
         p.wake.set()
 
-    def _publish_pace(self, p: _Poller) -> None:
+    def _publish_pace(self, p: Poller) -> None:
         interval, bound = self._pace(p)
         budget = p.scheduler.budget
         self._store.set_pace(p.name, interval=interval, budget=budget, budget_bound=bound)
@@ -479,7 +430,7 @@ class Refresher:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _targets(self, provider: str | None) -> list[_Poller]:
+    def _targets(self, provider: str | None) -> list[Poller]:
         return list(self._pollers.values()) if provider is None else [self._pollers[provider]]
 
     def _wake_all(self) -> None:
@@ -493,37 +444,3 @@ class Refresher:
                 log.warning("provider %s failing: %s", diff.provider, detail)
             elif event.kind is EventKind.PROVIDER_RECOVERED:
                 log.info("provider %s recovered (%s)", diff.provider, event.detail)
-
-
-def _floor(seconds: float) -> float:
-    return max(MIN_INTERVAL, float(seconds))
-
-
-def _kick(p: _Poller) -> None:
-    """Wake every drill-down of this provider that is waiting for its next fetch."""
-    kick, p.kick = p.kick, asyncio.Event()
-    kick.set()
-
-
-def _retry_after(error: BaseException | str | None) -> float | None:
-    """The server's Retry-After, clamped to `MAX_HOLD` and never under `MIN_INTERVAL`."""
-    if not isinstance(error, ProviderError) or error.retry_after is None:
-        return None
-    return min(max(error.retry_after, MIN_INTERVAL), MAX_HOLD)
-
-
-async def _guarded(provider: str, endpoint: str, fetch: Awaitable[T]) -> T:
-    """A drill-down's fetch; a provider bug becomes the one error type, logged."""
-    try:
-        return await fetch
-    except ProviderError:
-        raise
-    except Exception as exc:
-        raise _internal(provider, endpoint, exc) from exc
-
-
-def _internal(provider: str, endpoint: str, exc: Exception) -> ProviderError:
-    """A provider bug seen by a drill-down: logged, and raised as the one error type."""
-    log.error("provider %s raised %s in %s", provider, type(exc).__name__, endpoint)
-    log.debug("provider %s traceback", provider, exc_info=exc)
-    return ProviderError(provider, endpoint, f"internal error: {type(exc).__name__}")
