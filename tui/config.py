@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import httpx
 
     from tui.providers.base import Clock, Provider
-    from tui.scheduler import RequestScheduler
+    from tui.providers.scheduler import RequestScheduler
     from tui.sim import RunningSimulator
 
 APP_NAME: Final = "livetop"

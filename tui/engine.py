@@ -15,15 +15,16 @@ from datetime import datetime
 
 from tui.clock import Clock
 from tui.config import Settings
+from tui.providers.scheduler import RequestScheduler
 from tui.refresher import Refresher
-from tui.scheduler import RequestScheduler
 from tui.store import SessionStore
 
 
 def build_schedulers(
     settings: Settings, *, clock: Clock | None = None
 ) -> dict[str, RequestScheduler]:
-    """One request scheduler per configured provider, holding its budget (see `tui.scheduler`).
+    """One request scheduler per configured provider, holding its budget (see
+    `tui.providers.scheduler`).
 
     Every client of a provider must share its one scheduler: the budget is the provider's.
     """

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from tui.providers.base import Provider
 from tui.providers.errors import ProviderError
-from tui.scheduler import MAX_HOLD, RequestScheduler
+from tui.providers.scheduler import MAX_HOLD, RequestScheduler
 
 MIN_INTERVAL = 0.5
 

@@ -2,8 +2,9 @@
 
 Each loop fetches, hands the result to the store, then sleeps; it re-arms only after a fetch
 finishes, so polls of one provider never overlap and a slow or hanging provider delays only
-itself. Every request goes through the provider's `RequestScheduler` (`tui.scheduler`), which
-keeps its budget; this module decides when polls and drill-downs ask. Waking is an
+itself. Every request goes through the provider's `RequestScheduler`
+(`tui.providers.scheduler`), which keeps its budget; this module decides when polls and
+drill-downs ask. Waking is an
 `asyncio.Event` per loop; time comes from an injectable `Clock`.
 
 Pace: a provider's interval (its own, else the default) times the console's `factor` (`+`/`-`
@@ -47,7 +48,7 @@ from tui.poller import MIN_INTERVAL as MIN_INTERVAL
 from tui.poller import Poller, floor_interval, guarded, kick, server_wait
 from tui.providers.base import Provider
 from tui.providers.errors import ProviderError
-from tui.scheduler import Priority, RequestScheduler, job
+from tui.providers.scheduler import Priority, RequestScheduler, job
 from tui.store import EventKind, SessionStore, StoreDiff
 
 MAX_BACKOFF = 10.0  # a recovered provider is found within max(2 × its interval, this)

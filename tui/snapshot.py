@@ -35,7 +35,7 @@ from tui.providers.errors import (
     ProviderError,
     ProviderInvalidPayload,
 )
-from tui.scheduler import RequestScheduler, job
+from tui.providers.scheduler import RequestScheduler, job
 from tui.session_list import SortOrder, sort_sessions
 from tui.store import SessionStore
 
@@ -169,7 +169,7 @@ async def take_snapshot(
     settings: Settings, *, notice: Callable[[str], None] | None = None
 ) -> Snapshot:
     """Fetch every provider once, concurrently, through a `SessionStore`, each within its
-    request budget (see `tui.scheduler`). `notice` hears why a fetch will take a while."""
+    request budget (see `tui.providers.scheduler`). `notice` hears why a fetch will take a while."""
     store = SessionStore(default_interval=settings.refresh_interval)
     schedulers = build_schedulers(settings)
     for provider in settings.providers:

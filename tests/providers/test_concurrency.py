@@ -10,7 +10,7 @@ import httpx
 
 from tui.providers import CallsClient, ProviderTimeout
 from tui.providers.errors import ProviderNotFound
-from tui.scheduler import DEFAULT_CONCURRENCY, RequestScheduler
+from tui.providers.scheduler import DEFAULT_CONCURRENCY, RequestScheduler
 from tui.sim import Fault, SimConfig, start_in_thread
 
 CALL = {

@@ -11,7 +11,7 @@ DATA_LAYER = [
     "tui.providers",
     "tui.store",
     "tui.refresher",
-    "tui.scheduler",
+    "tui.providers.scheduler",
     "tui.poller",
     "tui.engine",
     "tui.clock",

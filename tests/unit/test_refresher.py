@@ -23,8 +23,8 @@ from tui.providers.errors import (
     ProviderNotFound,
     ProviderRateLimited,
 )
+from tui.providers.scheduler import MAX_HOLD
 from tui.refresher import MIN_INTERVAL, Refresher
-from tui.scheduler import MAX_HOLD
 from tui.store import EventKind, ProviderHealth, SessionStore
 
 Outcome = FetchResult | Exception

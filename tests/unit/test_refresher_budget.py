@@ -19,8 +19,8 @@ from tui.clock import FakeClock, settle
 from tui.models import FetchResult, ProviderKind, Session, SessionState
 from tui.providers.base import finish_partial, gather_partial
 from tui.providers.errors import ProviderConnectionError, ProviderError, ProviderRateLimited
+from tui.providers.scheduler import Priority, RequestScheduler, current_job
 from tui.refresher import Refresher
-from tui.scheduler import Priority, RequestScheduler, current_job
 from tui.store import SessionStore
 
 

@@ -18,7 +18,7 @@ from tui.providers.errors import (
     ProviderNotFound,
     ProviderRateLimited,
 )
-from tui.scheduler import MAX_HOLD, Priority, ProviderHeld, RequestScheduler, job
+from tui.providers.scheduler import MAX_HOLD, Priority, ProviderHeld, RequestScheduler, job
 
 
 async def request(

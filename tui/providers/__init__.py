@@ -25,7 +25,7 @@ from tui.providers.livepeer import LivepeerClient
 from tui.providers.uiza import UizaClient
 
 if TYPE_CHECKING:
-    from tui.scheduler import RequestScheduler
+    from tui.providers.scheduler import RequestScheduler
 
 __all__ = [
     "CallsClient",

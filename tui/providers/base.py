@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import httpx
 from pydantic import SecretStr, TypeAdapter, ValidationError
@@ -32,9 +32,7 @@ from tui.providers.errors import (
     ProviderRateLimited,
     ProviderTimeout,
 )
-
-if TYPE_CHECKING:
-    from tui.scheduler import RequestScheduler
+from tui.providers.scheduler import ProviderHeld, RequestScheduler
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Keep idle connections for as long as a poll interval can be (the calls API is polled every
@@ -159,11 +157,8 @@ class BaseClient:
         scheduler: RequestScheduler | None = None,
     ) -> None:
         self.name = name
-        if scheduler is None:  # every request is admitted by one (imported here: no cycle)
-            from tui.scheduler import RequestScheduler
-
-            scheduler = RequestScheduler(name)
-        self.scheduler = scheduler
+        # Every request is admitted by one; without a shared one, the client has its own.
+        self.scheduler = scheduler or RequestScheduler(name)
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         self._clock = clock
         self._http = httpx.AsyncClient(
@@ -380,8 +375,6 @@ async def gather_partial(
         else:
             sessions.extend(result.sessions)
             skipped += result.skipped
-    from tui.scheduler import ProviderHeld
-
     # The failures that were sent first: the one that stopped the rest says what went wrong.
     errors.sort(key=lambda error: isinstance(error, ProviderHeld))
     return sessions, skipped, errors

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui import format as fmt
-from tui.scheduler import MAX_HOLD
+from tui.models import MAX_HOLD
 from tui.store import ProviderHealth, ProviderStatus
 from tui.widgets.line_view import LineView
 

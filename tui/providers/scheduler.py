@@ -45,10 +45,10 @@ from enum import IntEnum
 from typing import Final
 
 from tui.clock import Clock, SystemClock
+from tui.models import MAX_HOLD as MAX_HOLD
 from tui.providers.errors import ProviderConnectionError, ProviderError, ProviderHTTPError
 
 WINDOW: Final = 60.0
-MAX_HOLD: Final = 900.0  # the longest a server's Retry-After is obeyed (15 min)
 # Below the client's connection pool (tui.providers.base.LIMITS, 100): nothing queues there.
 DEFAULT_CONCURRENCY: Final = 10
 
