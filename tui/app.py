@@ -43,7 +43,6 @@ from tui.screens.sessions import SessionsScreen
 from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
 from tui.textual_touches import install_partial_updates, quiet_driver_class
 
-INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
 # At most one toast per kind this often (real seconds: toasts are for people); what comes in
 # between is counted into one toast at the end of the window. With thousands of sessions
@@ -282,11 +281,14 @@ class LivetopApp(App[None]):
         self.notify("refreshing", timeout=1)
 
     def action_interval(self, step: int) -> None:
-        current = self.refresher.interval
-        index = min(range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - current))
-        new = INTERVALS[max(0, min(len(INTERVALS) - 1, index + step))]
-        self.refresher.set_interval(new)
-        self.notify(f"polling every {new:g} s", timeout=2)
+        """`+` (-1) / `-` (1): scale every provider's own interval; budgets still bind."""
+        factor = self.refresher.scale(step)
+        paces = ", ".join(
+            f"{name} {self.refresher.interval_for(name):.3g} s"
+            + (" (budget)" if self.refresher.budget_bound(name) else "")
+            for name in self.refresher.providers
+        )
+        self.notify(f"polling ×{1 / factor:g} speed: {paces}", timeout=3)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -185,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="fault settings (per provider, comma separated):\n"
         "  latency=S  error_rate=P  rate_limit=P  retry_after=S  html_5xx=P  hang=P\n"
         "  truncate=P  drop=P  drift  not_found  auth\n"
-        "  e.g. --fault livepeer:latency=0.5,error_rate=0.1 --fault all:drift",
+        "  budget=N   at most N requests a sliding minute, then 429 + Retry-After, X-RateLimit-*\n"
+        "  e.g. --fault livepeer:latency=0.5,error_rate=0.1 --fault all:drift\n"
+        "       --fault calls:budget=60",
         formatter_class=raw,
     )
     simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")

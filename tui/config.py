@@ -43,11 +43,14 @@ if TYPE_CHECKING:
     import httpx
 
     from tui.providers.base import Clock, Provider
+    from tui.providers.scheduler import RequestScheduler
     from tui.sim import RunningSimulator
 
 APP_NAME: Final = "livetop"
-# 50 requests a minute for all watched calls: under the backend's ~60/min, with room to spare.
-CALLS_SECONDS_PER_ID: Final = 60.0 / 50
+# The calls backend allows ~60 requests a minute per endpoint: by default livetop spends at
+# most 50 a minute there, every poll, drill-down and key included. Others: unlimited unless set.
+CALLS_BUDGET: Final = 50
+MAX_BUDGET: Final = 100_000
 CONFIG_ENV: Final = "LIVETOP_CONFIG"
 MIN_INTERVAL: Final = 0.5
 DEFAULT_INTERVAL: Final = 2.0
@@ -137,6 +140,7 @@ Interval = Annotated[float, Field(strict=True, ge=MIN_INTERVAL, allow_inf_nan=Fa
 IdList = tuple[Annotated[str, Field(strict=True)], ...]
 Timeout = Annotated[float, Field(strict=True, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)]
 Megabytes = Annotated[float, Field(strict=True, gt=0, le=MAX_RESPONSE_MB, allow_inf_nan=False)]
+Budget = Annotated[int, Field(strict=True, ge=1, le=MAX_BUDGET)]
 
 
 class ProviderConfig(BaseModel):
@@ -163,6 +167,9 @@ class ProviderConfig(BaseModel):
     request_deadline: Timeout = DEFAULT_DEADLINE
     # The most the answers being read at once may hold once decompressed, in MB (2**20 bytes).
     max_response_mb: Megabytes = DEFAULT_MAX_RESPONSE_MB
+    # Requests a minute this provider may receive from livetop, all of them counted (polls,
+    # drill-downs, refresh-now); None: calls 50, the others unlimited.
+    max_requests_per_minute: Budget | None = None
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -170,12 +177,18 @@ class ProviderConfig(BaseModel):
         return getattr(self, ID_FIELDS[self.kind][0]) or ()
 
     def make_client(
-        self, *, timeout: httpx.Timeout | None = None, clock: Clock | None = None
+        self,
+        *,
+        timeout: httpx.Timeout | None = None,
+        clock: Clock | None = None,
+        scheduler: RequestScheduler | None = None,
     ) -> Provider:
         """A fresh client for this provider (imports httpx, so only when one is needed).
 
         `clock` (UTC now) decides what counts as live; tests pass a frozen one. Without an
         explicit `timeout`, the configured `timeout` seconds apply (else the client default).
+        `scheduler` admits its requests (`tui.engine.build_schedulers` makes them from the
+        config); without one the client's requests are unlimited.
         """
         from tui.providers import build_client
 
@@ -194,6 +207,7 @@ class ProviderConfig(BaseModel):
             clock=clock,
             deadline=self.request_deadline,
             max_body=int(self.max_response_mb * (1 << 20)),
+            scheduler=scheduler,
         )
 
     @field_validator("name")
@@ -367,14 +381,18 @@ class Settings(BaseModel):
     def interval_for(self, provider: ProviderConfig) -> float:
         """Seconds between polls of `provider`: its own `interval`, else `refresh_interval`.
 
-        Without an explicit `interval`, a calls provider is polled gently: its video backend
-        allows about 60 requests a minute per endpoint, and each watched call is one request.
+        The pace actually kept can be slower: never faster than its budget allows (see
+        `budget_for`; the refresher works that out from how many requests a poll makes).
         """
-        if provider.interval is not None:
-            return provider.interval
-        if provider.kind is ProviderKind.CALLS:
-            return max(self.refresh_interval, CALLS_SECONDS_PER_ID * len(provider.ids))
-        return self.refresh_interval
+        return self.refresh_interval if provider.interval is None else provider.interval
+
+    def budget_for(self, provider: ProviderConfig) -> int | None:
+        """Requests a minute `provider` may receive: its `max_requests_per_minute`, else 50 for
+        calls (its video backend allows about 60 a minute per endpoint), else None (no budget).
+        """
+        if provider.max_requests_per_minute is not None:
+            return provider.max_requests_per_minute
+        return CALLS_BUDGET if provider.kind is ProviderKind.CALLS else None
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured key, for the log's last-line-of-defence redaction."""
@@ -589,6 +607,13 @@ def _message(
         allowed = ProviderConfig.model_fields if nested else Settings.model_fields
         close = difflib.get_close_matches(str(loc[-1]), list(allowed), n=1, cutoff=0.5)
         return "unknown key" + (f'; did you mean "{close[0]}"?' if close else "")
+    if loc and loc[-1] == "max_requests_per_minute":
+        if kind == "greater_than_equal":
+            return "must be at least 1 (requests a minute)"
+        if kind == "less_than_equal":
+            return f"must be at most {MAX_BUDGET} (requests a minute)"
+        if kind in ("int_type", "int_from_float"):
+            return "must be a whole number of requests a minute"
     unit = "MB" if loc and loc[-1] == "max_response_mb" else "seconds"
     if kind in ("greater_than_equal",) and "ge" in ctx:
         return f"must be at least {ctx['ge']} {unit}"
@@ -641,6 +666,7 @@ api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
 # timeout = 10.0                     # optional: seconds to wait for an answer
 # request_deadline = 30.0            # optional: seconds for a whole answer (then: failed, retried)
 # max_response_mb = 64               # optional: largest answer once decompressed, in MB
+# max_requests_per_minute = 300      # optional: this provider's request budget (calls: 50)
 
 # [[providers]]
 # name = "uiza"
@@ -654,6 +680,7 @@ api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
 # base_url = "https://live.platform.loop.health"
 # api_key_env = "LIVE_CALLS_TOKEN"
 # call_ids = ["..."]                                       # required: calls to watch
+# max_requests_per_minute = 50       # the default: the backend allows ~60 a minute
 """
 
 

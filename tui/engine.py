@@ -1,6 +1,7 @@
 """The data path every way of running livetop shares: Settings → provider clients → Refresher →
-SessionStore. The console, `livetop record` and `livetop export` build it here, so a rule about
-polling (intervals, budgets) has one place to live. No Textual.
+SessionStore, with one request scheduler per provider in front of its client. The console,
+`livetop record` and `livetop export` build it here (`snapshot` and `check` build the same
+schedulers), so a rule about polling (intervals, budgets) has one place to live. No Textual.
 """
 
 from __future__ import annotations
@@ -14,8 +15,23 @@ from datetime import datetime
 
 from tui.clock import Clock
 from tui.config import Settings
+from tui.providers.scheduler import RequestScheduler
 from tui.refresher import Refresher
 from tui.store import SessionStore
+
+
+def build_schedulers(
+    settings: Settings, *, clock: Clock | None = None
+) -> dict[str, RequestScheduler]:
+    """One request scheduler per configured provider, holding its budget (see
+    `tui.providers.scheduler`).
+
+    Every client of a provider must share its one scheduler: the budget is the provider's.
+    """
+    return {
+        p.name: RequestScheduler(p.name, budget=settings.budget_for(p), clock=clock)
+        for p in settings.providers
+    }
 
 
 def build_refresher(
@@ -26,16 +42,20 @@ def build_refresher(
     now: Callable[[], datetime] | None = None,
     rng: random.Random | None = None,
 ) -> Refresher:
-    """One client per configured provider, polled into `store` at the configured intervals.
+    """One client per configured provider, each behind its provider's request scheduler,
+    polled into `store` at the configured intervals and within the budgets.
 
-    `now` (UTC) is what the clients judge "live" by; `clock` what the loops sleep on; `rng`
-    the backoff jitter (tests seed it so screens are reproducible).
+    `now` (UTC) is what the clients judge "live" by; `clock` what the loops and schedulers
+    sleep on; `rng` the backoff jitter (tests seed it so screens are reproducible).
     """
+    schedulers = build_schedulers(settings, clock=clock)
     return Refresher(
         store,
-        [p.make_client(clock=now) for p in settings.providers],
+        [p.make_client(clock=now, scheduler=schedulers[p.name]) for p in settings.providers],
         interval=settings.refresh_interval,
         intervals={p.name: settings.interval_for(p) for p in settings.providers},
+        schedulers=schedulers,
+        costs={p.name: max(1, len(p.ids)) for p in settings.providers},
         clock=clock,
         rng=rng,
     )

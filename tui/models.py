@@ -11,9 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from pydantic import SecretStr
+
+# The longest livetop obeys a server's Retry-After (15 min): a server asking for a day, or for
+# the year 9999, is capped. The request scheduler applies it; the provider bar says it did.
+MAX_HOLD: Final = 900.0
 
 
 class ProviderKind(StrEnum):

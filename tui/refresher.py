@@ -1,19 +1,36 @@
-"""Refresher: one polling loop per provider, feeding the SessionStore.
+"""Refresher: one polling loop per provider, feeding the SessionStore, at each provider's pace.
 
 Each loop fetches, hands the result to the store, then sleeps; it re-arms only after a fetch
 finishes, so polls of one provider never overlap and a slow or hanging provider delays only
-itself. Waking is an `asyncio.Event` per loop; time comes from an injectable `Clock`.
+itself. Every request goes through the provider's `RequestScheduler`
+(`tui.providers.scheduler`), which keeps its budget; this module decides when polls and
+drill-downs ask. Waking is an
+`asyncio.Event` per loop; time comes from an injectable `Clock`.
+
+Pace: a provider's interval (its own, else the default) times the console's `factor` (`+`/`-`
+halve or double it), never below `MIN_INTERVAL`, and never below what its budget allows: a poll
+that makes N requests can repeat every N × 60 / budget seconds at most. When that floor is the
+larger, the budget sets the pace (`budget_bound`), and the store and the provider bar say so.
 
 Scheduling rules:
-- After a success the next poll is `interval` seconds after the fetch ended.
-- After the n-th consecutive failure it is `interval * 2**n` ±`jitter` (20 %), capped at 60 s
-  (or the interval if longer); near the cap the jitter only goes down, so it never exceeds it.
+- After a success the next poll is `interval × factor` after the fetch ended, and at least the
+  budget's floor after it started.
+- After the n-th consecutive failure (a poll that failed, or that stopped part way because the
+  provider did) it is `interval × factor × 2**n` ±`jitter` (20 %), capped at
+  max(2 × interval × factor, `max_backoff` = 10 s), so a provider that is back is found that
+  soon; near the cap the jitter only goes down, so it never exceeds it. Such a probe costs one
+  request (the scheduler sends one at a time until the provider answers), and the budget
+  still binds it.
 - A `retry_after` on the error (or on any error of a partial result) overrides: exactly that
-  many seconds, no jitter (never under the 0.5 s floor, so `Retry-After: 0` cannot spin), and
-  not even `refresh_now()` polls before it.
-- `refresh_now()` polls at once (also while paused: a one-off manual refresh); a request made
-  while that provider's fetch is in flight is satisfied by that fetch.
+  many seconds, clamped to `MAX_HOLD` (15 min), no jitter, never under the 0.5 s floor.
+  `refresh_now()` (the `r` key) forces one request past it.
+- `refresh_now()` polls at once (also while paused: a one-off manual refresh), at foreground
+  priority; a request made while that provider's fetch is in flight is satisfied by that fetch.
 - `pause()` stops scheduled polls; `resume()` polls at once any provider whose poll came due.
+
+Drill-downs: `follow_related` / `follow_session` fetch one parent's sessions or one session at
+the provider's pace, at foreground priority, with the same backoff and Retry-After, and yield
+each outcome; closing the iterator stops them.
 """
 
 from __future__ import annotations
@@ -21,61 +38,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from tui.clock import Clock, SystemClock
 from tui.models import FetchResult, Session
+from tui.poller import MIN_INTERVAL as MIN_INTERVAL
+from tui.poller import Poller, floor_interval, guarded, kick, server_wait
 from tui.providers.base import Provider
 from tui.providers.errors import ProviderError
+from tui.providers.scheduler import Priority, RequestScheduler, job
 from tui.store import EventKind, SessionStore, StoreDiff
 
-MIN_INTERVAL = 0.5
-MAX_BACKOFF = 60.0
+MAX_BACKOFF = 10.0  # a recovered provider is found within max(2 × its interval, this)
+FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # what `+` / `-` step through
 
 log = logging.getLogger("livetop.refresher")
-
-
-class _Poller:
-    """One provider's loop state."""
-
-    __slots__ = (
-        "due",
-        "failures",
-        "forced",
-        "in_flight",
-        "interval",
-        "last_end",
-        "name",
-        "not_before",
-        "provider",
-        "published",
-        "task",
-        "wake",
-    )
-
-    def __init__(self, provider: Provider, interval: float) -> None:
-        self.provider = provider
-        self.name = provider.name
-        self.interval = interval
-        self.failures = 0
-        self.due = float("-inf")  # monotonic time of the next scheduled poll
-        self.not_before = float("-inf")  # a server's Retry-After: nothing polls before it
-        self.last_end = float("-inf")
-        self.forced = False
-        self.in_flight = False
-        self.published: float | None = None  # the deadline last shown as `next_poll`
-        self.wake = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
+T = TypeVar("T")
 
 
 class Refresher:
-    """Polls every provider on its own interval and feeds one `SessionStore`.
+    """Polls every provider at its own pace and feeds one `SessionStore`.
 
-    `intervals` overrides `interval` per provider name. `clock` and `rng` (for jitter) are
-    injectable for tests. Use `start()`/`await stop()` or `async with`. `stop()` cancels the
-    loops and closes every provider client.
+    `intervals` overrides `interval` per provider name. `schedulers` holds each provider's
+    `RequestScheduler` (the one its client's requests go through; without one, an unlimited
+    scheduler stands in) and `costs` the requests a poll is expected to make before one has
+    been measured (one per watched id). `clock` and `rng` (for jitter) are injectable for
+    tests. Use `start()`/`await stop()` or `async with`. `stop()` cancels the loops and closes
+    every provider client.
     """
 
     def __init__(
@@ -85,6 +76,8 @@ class Refresher:
         *,
         interval: float = 2.0,
         intervals: Mapping[str, float] | None = None,
+        schedulers: Mapping[str, RequestScheduler] | None = None,
+        costs: Mapping[str, int] | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         jitter: float = 0.2,
@@ -93,7 +86,8 @@ class Refresher:
         slice_size: int = 1000,
     ) -> None:
         self._store = store
-        self._interval = _floor(interval)
+        self._interval = floor_interval(interval)
+        self._factor = 1.0
         self._clock: Clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._jitter = min(max(jitter, 0.0), 0.9)
@@ -103,14 +97,17 @@ class Refresher:
         self._paused = False
         self._started = self._stopped = False
         self._housekeeper: asyncio.Task[None] | None = None
-        self._pollers: dict[str, _Poller] = {}
-        overrides = intervals or {}
+        self._pollers: dict[str, Poller] = {}
+        overrides, given, expected = intervals or {}, schedulers or {}, costs or {}
         for provider in providers:
-            if provider.name in self._pollers:
-                raise ValueError(f"two providers are named {provider.name!r}")
-            seconds = _floor(overrides.get(provider.name, interval))
-            self._pollers[provider.name] = _Poller(provider, seconds)
-            store.register(provider.name, interval=seconds)
+            name = provider.name
+            if name in self._pollers:
+                raise ValueError(f"two providers are named {name!r}")
+            scheduler = given.get(name) or RequestScheduler(name, clock=self._clock)
+            seconds = floor_interval(overrides.get(name, interval))
+            p = self._pollers[name] = Poller(provider, seconds, scheduler, expected.get(name, 1))
+            store.register(name, interval=self._pace(p)[0])
+            self._publish_pace(p)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -162,6 +159,9 @@ class Refresher:
     def paused(self) -> bool:
         return self._paused
 
+    def scheduler_for(self, provider: str) -> RequestScheduler:
+        return self._pollers[provider].scheduler
+
     def pause(self) -> None:
         """Stop scheduled polls (a fetch in flight finishes); `next_poll` shows None."""
         self._paused = True
@@ -171,45 +171,65 @@ class Refresher:
         """Resume scheduled polls; a provider whose poll came due meanwhile polls at once."""
         self._paused = False
         self._wake_all()
+        for p in self._pollers.values():
+            kick(p)
 
     def refresh_now(self, provider: str | None = None) -> None:
-        """Poll now (one provider or all), except where a fetch is already in flight."""
+        """Poll now (one provider or all), except where a fetch is already in flight; one
+        request may go through a server's Retry-After. Open drill-downs fetch at once too."""
         for p in self._targets(provider):
+            p.scheduler.force_one()
             if not p.in_flight:
                 p.forced = True
+                p.force_hold = True
                 p.wake.set()
+            kick(p)
 
     @property
     def interval(self) -> float:
         """The default interval: the constructor's, or the last `set_interval` for all."""
         return self._interval
 
+    @property
+    def factor(self) -> float:
+        """What every provider's own interval is multiplied by (`+` / `-`)."""
+        return self._factor
+
     def interval_for(self, provider: str) -> float:
-        return self._pollers[provider].interval
+        """The pace `provider` is polled at: its interval × the factor, or its budget's floor."""
+        return self._pace(self._pollers[provider])[0]
+
+    def budget_bound(self, provider: str) -> bool:
+        """True when the budget, not the interval, sets `provider`'s pace."""
+        return self._pace(self._pollers[provider])[1]
 
     def set_interval(self, seconds: float, provider: str | None = None) -> None:
         """Change the interval (floor 0.5 s) of one provider or all, taking effect at once."""
-        seconds = _floor(seconds)
+        seconds = floor_interval(seconds)
         if provider is None:
             self._interval = seconds
         for p in self._targets(provider):
-            p.interval = seconds
-            if p.failures == 0:
-                p.due = p.last_end + seconds
-            self._store.register(p.name, interval=seconds)
-            p.wake.set()
+            p.base = seconds
+            self._repace(p)
+
+    def set_factor(self, factor: float) -> None:
+        """Scale every provider's own interval by `factor` (never below its floors)."""
+        self._factor = max(0.01, float(factor))
+        for p in self._pollers.values():
+            self._repace(p)
+
+    def scale(self, step: int) -> float:
+        """Step the factor along `FACTORS` (-1: faster, the `+` key; 1: slower); the factor."""
+        index = min(range(len(FACTORS)), key=lambda i: abs(FACTORS[i] - self._factor))
+        self.set_factor(FACTORS[max(0, min(len(FACTORS) - 1, index + step))])
+        return self._factor
 
     # -- drill-down -------------------------------------------------------------------------
 
     async def fetch_related(self, provider: str, parent_id: str) -> FetchResult:
         """Fetch one parent's sessions now and upsert them; raises `ProviderError`."""
         p = self._pollers[provider]
-        try:
-            result = await p.provider.fetch_related(parent_id)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise _internal(p.name, "fetch_related", exc) from exc
+        result = await guarded(p.name, "fetch_related", p.provider.fetch_related(parent_id))
         self._store.upsert(p.name, result.sessions)
         return result
 
@@ -218,37 +238,78 @@ class Refresher:
     ) -> Session:
         """Fetch one session now and upsert it; raises `ProviderError`."""
         p = self._pollers[provider]
-        try:
-            session = await p.provider.fetch_session(session_id, parent_id)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise _internal(p.name, "fetch_session", exc) from exc
+        fetch = p.provider.fetch_session(session_id, parent_id)
+        session = await guarded(p.name, "fetch_session", fetch)
         self._store.upsert(p.name, (session,))
         return session
 
+    def follow_related(
+        self, provider: str, parent_id: str
+    ) -> AsyncGenerator[FetchResult | ProviderError, None]:
+        """`fetch_related` at the provider's pace, for as long as it is iterated."""
+        return self._follow(provider, lambda: self.fetch_related(provider, parent_id))
+
+    def follow_session(
+        self,
+        provider: str,
+        session_id: str,
+        parent_id: str | None = None,
+    ) -> AsyncGenerator[Session | ProviderError, None]:
+        """`fetch_session` at the provider's pace, for as long as it is iterated."""
+        return self._follow(provider, lambda: self.fetch_session(provider, session_id, parent_id))
+
+    async def _follow(
+        self,
+        provider: str,
+        fetch: Callable[[], Awaitable[T]],
+    ) -> AsyncGenerator[T | ProviderError, None]:
+        """Fetch, yield the outcome, wait: the pace after a success, the backoff or the
+        server's Retry-After after a failure. Paused: only `refresh_now` or `resume` fetch."""
+        p = self._pollers[provider]
+        failures, delay = 0, 0.0
+        while True:
+            kick = p.kick
+            if self._paused:
+                await kick.wait()
+            elif delay > 0:
+                await self._sleep_or_event(kick, delay)
+            outcome: T | ProviderError
+            with job(Priority.FOREGROUND):
+                try:
+                    outcome = await fetch()
+                except ProviderError as exc:
+                    outcome = exc
+            if isinstance(outcome, ProviderError):
+                failures += 1
+                retry = server_wait(outcome)
+                wanted = self._wanted(p)
+                delay = self._backoff(wanted, failures) if retry is None else retry
+            else:
+                failures, delay = 0, self.interval_for(provider)
+            yield outcome
+
     # -- the loops --------------------------------------------------------------------------
 
-    async def _run(self, p: _Poller) -> None:
+    async def _run(self, p: Poller) -> None:
         while True:
-            await self._wait_turn(p)
+            foreground = await self._wait_turn(p)
             try:
-                await self._poll(p)
+                await self._poll(p, foreground)
             except Exception:  # a bug in the store or a subscriber must not end polling
                 log.exception("poll loop of %s failed; continuing", p.name)
                 p.in_flight = False
-                p.due = self._clock.monotonic() + p.interval
+                p.due = self._clock.monotonic() + self.interval_for(p.name)
 
-    async def _wait_turn(self, p: _Poller) -> None:
-        """Return when this provider should poll: due and not paused, or forced."""
+    async def _wait_turn(self, p: Poller) -> bool:
+        """Return when this provider should poll: due and not paused (False), or forced (True)."""
         while True:
             p.wake.clear()
             now = self._clock.monotonic()
-            if p.forced and now >= p.not_before:
-                p.forced = False
-                return
+            if p.forced and (now >= p.not_before or p.force_hold):
+                p.forced = p.force_hold = False
+                return True
             if not self._paused and now >= max(p.due, p.not_before):
-                return
+                return False
             if p.forced:
                 deadline: float | None = p.not_before
             elif self._paused:
@@ -259,14 +320,14 @@ class Refresher:
                 p.published = deadline
                 wall = None if deadline is None else self._clock.time() + (deadline - now)
                 self._store.set_schedule(p.name, next_poll=wall)
-            await self._sleep_or_wake(p, None if deadline is None else deadline - now)
+            await self._sleep_or_event(p.wake, None if deadline is None else deadline - now)
 
-    async def _sleep_or_wake(self, p: _Poller, seconds: float | None) -> None:
-        """Sleep on the clock (forever if None) or until the loop is woken, whichever first."""
+    async def _sleep_or_event(self, event: asyncio.Event, seconds: float | None) -> None:
+        """Sleep on the clock (forever if None) or until `event` is set, whichever first."""
         if seconds is None:
-            await p.wake.wait()
+            await event.wait()
             return
-        waiter = asyncio.ensure_future(p.wake.wait())
+        waiter = asyncio.ensure_future(event.wait())
         sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
         try:
             await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
@@ -275,38 +336,43 @@ class Refresher:
             sleeper.cancel()
             await asyncio.gather(waiter, sleeper, return_exceptions=True)
 
-    async def _poll(self, p: _Poller) -> None:
+    async def _poll(self, p: Poller, foreground: bool = False) -> None:
         p.in_flight = True
         p.published = None
         self._store.set_schedule(p.name, next_poll=None, polling=True)
         start = self._clock.monotonic()
         error: ProviderError | str | None = None
         result: FetchResult | None = None
-        try:
-            result = await p.provider.fetch()
-        except ProviderError as exc:
-            error = exc
-        except Exception as exc:  # a provider bug: a failure like any other, logged
-            log.error("provider %s raised %s", p.name, type(exc).__name__)
-            log.debug("provider %s traceback", p.name, exc_info=True)
-            error = f"internal error: {type(exc).__name__}"
+        with job(Priority.FOREGROUND if foreground else Priority.BACKGROUND) as work:
+            try:
+                result = await p.provider.fetch()
+            except ProviderError as exc:
+                error = exc
+            except Exception as exc:  # a provider bug: a failure like any other, logged
+                log.error("provider %s raised %s", p.name, type(exc).__name__)
+                log.debug("provider %s traceback", p.name, exc_info=True)
+                error = f"internal error: {type(exc).__name__}"
         end = self._clock.monotonic()
-        p.last_end, latency = end, end - start
+        p.last_start, p.last_end = start, end
+        latency = work.latency(end - start)
         retry_after: float | None
         if result is not None:
-            p.failures = 0
-            retry_after = max((_retry_after(e) or 0.0 for e in result.errors), default=0.0)
-            delay = max(p.interval, retry_after)
-            retry_after = retry_after or None
+            if work.asked and work.asked != p.cost:
+                p.cost = work.asked
+                self._publish_pace(p)
+            retry_after = max((server_wait(e) or 0.0 for e in result.errors), default=0.0)
         else:
+            retry_after = server_wait(error) or 0.0
+        if result is not None and work.failure is None:
+            p.failures = 0
+            delay = max(self._next_after_success(p) - end, retry_after)
+        else:  # failed, or stopped part way because the provider did: probe again soon
             p.failures += 1
-            retry_after = _retry_after(error)
-            delay = self._backoff(p) if retry_after is None else max(retry_after, MIN_INTERVAL)
+            delay = retry_after or self._backoff(self._wanted(p), p.failures)
+        retry_after = retry_after or None
         p.due = end + delay
-        # What the server asked for binds even refresh_now(); our own backoff does not.
-        p.not_before = (
-            float("-inf") if retry_after is None else end + max(retry_after, MIN_INTERVAL)
-        )
+        # What the server asked for binds scheduled polls; `r` may force one request past it.
+        p.not_before = float("-inf") if retry_after is None else end + retry_after
         p.published = None if self._paused else p.due
         next_poll = None if self._paused else self._clock.time() + delay
         if result is not None:
@@ -319,9 +385,35 @@ class Refresher:
         p.in_flight = False
         self._log_transitions(diff)
 
-    def _backoff(self, p: _Poller) -> float:
-        cap = max(self._max_backoff, p.interval)
-        base = p.interval * 2.0 ** min(p.failures, 32)
+    # -- pace -------------------------------------------------------------------------------
+
+    def _wanted(self, p: Poller) -> float:
+        """The provider's interval times the factor, at least `MIN_INTERVAL`."""
+        return max(MIN_INTERVAL, p.base * self._factor)
+
+    def _pace(self, p: Poller) -> tuple[float, bool]:
+        """(the interval kept, whether the budget's floor is what sets it)."""
+        wanted, floor = self._wanted(p), p.scheduler.floor(p.cost)
+        return (floor, True) if floor > wanted else (wanted, False)
+
+    def _next_after_success(self, p: Poller) -> float:
+        """The interval after the fetch ended, and the budget's floor after it started."""
+        return max(p.last_end + self._wanted(p), p.last_start + p.scheduler.floor(p.cost))
+
+    def _repace(self, p: Poller) -> None:
+        if p.failures == 0 and p.last_end > float("-inf"):
+            p.due = self._next_after_success(p)
+        self._publish_pace(p)
+        p.wake.set()
+
+    def _publish_pace(self, p: Poller) -> None:
+        interval, bound = self._pace(p)
+        budget = p.scheduler.budget
+        self._store.set_pace(p.name, interval=interval, budget=budget, budget_bound=bound)
+
+    def _backoff(self, interval: float, failures: int) -> float:
+        cap = max(self._max_backoff, 2.0 * interval)
+        base = interval * 2.0 ** min(failures, 32)
         j = self._jitter
         if base * (1.0 + j) <= cap:
             return base * self._rng.uniform(1.0 - j, 1.0 + j)
@@ -339,7 +431,7 @@ class Refresher:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _targets(self, provider: str | None) -> list[_Poller]:
+    def _targets(self, provider: str | None) -> list[Poller]:
         return list(self._pollers.values()) if provider is None else [self._pollers[provider]]
 
     def _wake_all(self) -> None:
@@ -353,18 +445,3 @@ class Refresher:
                 log.warning("provider %s failing: %s", diff.provider, detail)
             elif event.kind is EventKind.PROVIDER_RECOVERED:
                 log.info("provider %s recovered (%s)", diff.provider, event.detail)
-
-
-def _floor(seconds: float) -> float:
-    return max(MIN_INTERVAL, float(seconds))
-
-
-def _retry_after(error: BaseException | str | None) -> float | None:
-    return error.retry_after if isinstance(error, ProviderError) else None
-
-
-def _internal(provider: str, endpoint: str, exc: Exception) -> ProviderError:
-    """A provider bug seen by a drill-down: logged, and raised as the one error type."""
-    log.error("provider %s raised %s in %s", provider, type(exc).__name__, endpoint)
-    log.debug("provider %s traceback", provider, exc_info=exc)
-    return ProviderError(provider, endpoint, f"internal error: {type(exc).__name__}")

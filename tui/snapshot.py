@@ -1,8 +1,11 @@
 """`livetop snapshot` and `livetop check`: one fetch of every provider, printed, no Textual.
 
-The path is the console's without the app: Settings → one client per provider, fetched
-concurrently → a `SessionStore` → printed. Exit codes (a public contract): 0 when every provider
-answered, 2 when any failed (the others' sessions are still printed), 1 for usage/config errors.
+The path is the console's without the app: Settings → one client per provider, each behind
+its request scheduler (the same budgets as the console's), fetched concurrently → a
+`SessionStore` → printed. A budget smaller than a fetch's requests makes it slow (1,000 calls
+at 50/min: 20 minutes); stderr says so at the start. Exit codes (a public contract): 0 when
+every provider answered, 2 when any failed (the others' sessions are still printed), 1 for
+usage/config errors.
 
 Output never contains an API key; stream/ingest keys appear masked in the table's KEY column,
 in full only with `--show-secrets`, and never in JSON (its keys are fixed by the contract).
@@ -16,13 +19,15 @@ import logging
 import math
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final, TextIO
 
 from tui import format as fmt
 from tui.config import ProviderConfig, Settings
+from tui.engine import build_schedulers
 from tui.models import SNAPSHOT_FIELDS, FetchResult, ProviderKind, Session
 from tui.providers.errors import (
     ProviderAuthError,
@@ -31,6 +36,7 @@ from tui.providers.errors import (
     ProviderInvalidPayload,
     ProviderNotJSON,
 )
+from tui.providers.scheduler import RequestScheduler, job
 from tui.session_list import SortOrder, sort_sessions
 from tui.store import SessionStore
 
@@ -78,18 +84,38 @@ class Snapshot:
 # -- fetching ---------------------------------------------------------------------------------
 
 
-async def _poll(provider: ProviderConfig) -> tuple[FetchResult | Exception, float]:
-    """One fetch; the result or the failure, and the seconds it took."""
+async def _poll(
+    provider: ProviderConfig, scheduler: RequestScheduler
+) -> tuple[FetchResult | Exception, float]:
+    """One fetch through the provider's scheduler; the result or the failure, and the seconds
+    the provider took to answer (time waiting for its budget not included)."""
     start = time.perf_counter()
-    try:
-        async with provider.make_client() as client:
-            result: FetchResult | Exception = await client.fetch()
-    except ProviderError as exc:
-        result = exc
-    except Exception as exc:  # a client bug must not hide the other providers' answers
-        log.exception("%s: unexpected error during fetch", provider.name)
-        result = exc
-    return result, time.perf_counter() - start
+    with job() as work:
+        try:
+            async with provider.make_client(scheduler=scheduler) as client:
+                result: FetchResult | Exception = await client.fetch()
+        except ProviderError as exc:
+            result = exc
+        except Exception as exc:  # a client bug must not hide the other providers' answers
+            log.exception("%s: unexpected error during fetch", provider.name)
+            result = exc
+    return result, work.latency(time.perf_counter() - start)
+
+
+def budget_notices(settings: Settings, schedulers: Mapping[str, RequestScheduler]) -> list[str]:
+    """A line for each provider whose budget makes this fetch slow, so nobody thinks it hangs."""
+    lines = []
+    for provider in settings.providers:
+        scheduler = schedulers[provider.name]
+        requests = max(1, len(provider.ids))
+        if scheduler.budget is None or requests <= scheduler.budget:
+            continue
+        seconds = scheduler.floor(requests - scheduler.budget)
+        lines.append(
+            f"livetop: {fmt.safe_text(provider.name, MAX_NAME)}: {requests} requests within its "
+            f"budget of {scheduler.budget}/min: this takes about {fmt.duration(seconds)}"
+        )
+    return lines
 
 
 def _report(
@@ -152,12 +178,19 @@ def _error_text(error: BaseException) -> str:
     return f"internal error ({type(error).__name__}); details in the log file"
 
 
-async def take_snapshot(settings: Settings) -> Snapshot:
-    """Fetch every provider once, concurrently, through a `SessionStore`."""
+async def take_snapshot(
+    settings: Settings, *, notice: Callable[[str], None] | None = None
+) -> Snapshot:
+    """Fetch every provider once, concurrently, through a `SessionStore`, each within its
+    request budget (see `tui.providers.scheduler`). `notice` hears why a fetch will take a while."""
     store = SessionStore(default_interval=settings.refresh_interval)
+    schedulers = build_schedulers(settings)
     for provider in settings.providers:
         store.register(provider.name, interval=settings.interval_for(provider))
-    outcomes = await asyncio.gather(*(_poll(p) for p in settings.providers))
+    for line in budget_notices(settings, schedulers):
+        if notice is not None:
+            notice(line)
+    outcomes = await asyncio.gather(*(_poll(p, schedulers[p.name]) for p in settings.providers))
     reports: list[ProviderReport] = []
     sessions: list[Session] = []
     for provider, (outcome, seconds) in zip(settings.providers, outcomes, strict=True):
@@ -370,12 +403,16 @@ def _report_failures(snap: Snapshot, err: TextIO) -> None:
             print(f"livetop: {name}: warning: {_records(p.skipped)} malformed, skipped", file=err)
 
 
+def _say(err: TextIO, line: str) -> None:
+    print(line, file=err, flush=True)
+
+
 def run_snapshot(
     settings: Settings, *, as_json: bool, show_secrets: bool, out: TextIO, err: TextIO
 ) -> int:
     """Fetch, print (JSON or table), report failures on `err`; the exit code. Raises
     `OutputError` when `out` cannot be written."""
-    snap = asyncio.run(take_snapshot(settings))
+    snap = asyncio.run(take_snapshot(settings, notice=partial(_say, err)))
     text = snapshot_json(snap) if as_json else snapshot_table(snap, show_secrets=show_secrets)
     _write(text, out)
     _report_failures(snap, err)
@@ -384,7 +421,7 @@ def run_snapshot(
 
 def run_check(settings: Settings, *, out: TextIO, err: TextIO) -> int:
     """Check every provider; the same exit codes as `snapshot`, and `OutputError` too."""
-    snap = asyncio.run(take_snapshot(settings))
+    snap = asyncio.run(take_snapshot(settings, notice=partial(_say, err)))
     _write(check_table(snap), out)
     _report_failures(snap, err)
     return snap.exit_code

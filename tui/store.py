@@ -106,9 +106,10 @@ class _ProviderData:
 class _Merge:
     """What merging one batch of sessions found (by session id)."""
 
-    __slots__ = ("added", "changed", "events", "fetched", "removed", "tombstones")
+    __slots__ = ("added", "changed", "events", "fetched", "removed", "since", "tombstones")
 
     def __init__(self) -> None:
+        self.since: float | None = None  # events seen after an outage happened since then
         self.fetched: dict[str, Session] = {}
         self.added: list[str] = []
         self.changed: dict[str, frozenset[str]] = {}
@@ -247,6 +248,19 @@ class SessionStore:
             data.status = replace(old, interval=interval)
         return self._finish(data, old, self._clock.time(), _Merge())
 
+    def set_pace(
+        self, provider: str, *, interval: float, budget: int | None, budget_bound: bool
+    ) -> StoreDiff | None:
+        """Record the pace a provider is polled at and whether its budget sets it; None, and
+        nothing published, when nothing changed."""
+        data = self._data(provider)
+        old = data.status
+        new = replace(old, interval=interval, budget=budget, budget_bound=budget_bound)
+        if new == old:
+            return None
+        data.status = new
+        return self._finish(data, old, self._clock.time(), _Merge())
+
     def apply(
         self,
         provider: str,
@@ -312,7 +326,9 @@ class SessionStore:
                 if data.loaded and old.state is _LIVE:
                     key = SessionKey(provider, sid)
                     merge.events.append(
-                        StoreEvent(now, EventKind.ENDED, provider, key, old.name, "gone")
+                        StoreEvent(
+                            now, EventKind.ENDED, provider, key, old.name, "gone", merge.since
+                        )
                     )
             for sid in merge.removed:
                 self._drop(data, sid)
@@ -344,6 +360,7 @@ class SessionStore:
             next_poll=next_poll,
             polling_since=None,
             skipped=result.skipped,
+            retry_after=max((_asked(e) or 0.0 for e in result.errors), default=0.0) or None,
         )
         return self._finish(data, old_status, now, merge)
 
@@ -370,6 +387,7 @@ class SessionStore:
             last_latency=latency if latency is not None else old_status.last_latency,
             next_poll=next_poll,
             polling_since=None,
+            retry_after=_asked(error),
         )
         merge = _Merge()
         merge.removed = self._purge(data, now)
@@ -448,6 +466,10 @@ class SessionStore:
         """
         fetched, old, history, adhoc = merge.fetched, data.sessions, data.history, data.adhoc
         name, announce, cap = data.status.name, data.loaded, self._history_size
+        if poll and data.status.stale and data.loaded:
+            # After an outage a change is seen late: it happened since the last good poll.
+            merge.since = data.status.last_success
+        since = merge.since
         foreign = 0
         for session in sessions:
             sid = session.id
@@ -475,7 +497,7 @@ class SessionStore:
                     else:
                         data.ended_since.pop(sid, None)
                 if announce and (poll or prev is not None):
-                    _transitions(merge.events, now, SessionKey(name, sid), prev, session)
+                    _transitions(merge.events, now, SessionKey(name, sid), prev, session, since)
             fetched[sid] = session
             if not poll:
                 continue
@@ -570,20 +592,25 @@ def _changed(prev: Session, cur: Session) -> frozenset[str]:
 
 
 def _transitions(
-    events: list[StoreEvent], now: float, key: SessionKey, prev: Session | None, cur: Session
+    events: list[StoreEvent],
+    now: float,
+    key: SessionKey,
+    prev: Session | None,
+    cur: Session,
+    since: float | None = None,
 ) -> None:
     """The events one session's change means: went live, ended, unhealthy, recovered."""
     provider, name = cur.provider, cur.name
     if cur.state is _LIVE and (prev is None or prev.state is not _LIVE):
-        events.append(StoreEvent(now, EventKind.WENT_LIVE, provider, key, name))
+        events.append(StoreEvent(now, EventKind.WENT_LIVE, provider, key, name, "", since))
     elif cur.state is _ENDED and prev is not None and prev.state is not _ENDED:
-        events.append(StoreEvent(now, EventKind.ENDED, provider, key, name))
+        events.append(StoreEvent(now, EventKind.ENDED, provider, key, name, "", since))
     was_unhealthy = prev is not None and prev.healthy is False
     if cur.healthy is False and not was_unhealthy and cur.state is not _ENDED:
         detail = "; ".join(cur.issues) or "unhealthy"
-        events.append(StoreEvent(now, EventKind.UNHEALTHY, provider, key, name, detail))
+        events.append(StoreEvent(now, EventKind.UNHEALTHY, provider, key, name, detail, since))
     elif was_unhealthy and cur.healthy is True:
-        events.append(StoreEvent(now, EventKind.RECOVERED, provider, key, name))
+        events.append(StoreEvent(now, EventKind.RECOVERED, provider, key, name, "", since))
 
 
 def _count(data: _ProviderData) -> Counts:
@@ -604,6 +631,12 @@ def _describe(error: BaseException | str) -> tuple[str, str]:
     message = getattr(error, "message", None)
     text = str(error) or type(error).__name__
     return (message if isinstance(message, str) and message else text), text
+
+
+def _asked(error: BaseException | str) -> float | None:
+    """The wait a server asked for with this failure, if it did."""
+    value = getattr(error, "retry_after", None)
+    return value if isinstance(value, float | int) and not isinstance(value, bool) else None
 
 
 def _describe_errors(errors: Sequence[BaseException]) -> tuple[str | None, str | None]:

@@ -43,7 +43,11 @@ class EventKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StoreEvent:
-    """One line of the event log. `name` and `detail` are untrusted provider text."""
+    """One line of the event log. `name` and `detail` are untrusted provider text.
+
+    `since` is set when the change was only seen late, after an outage of its provider: it
+    happened somewhere between `since` (the last good poll before the outage) and `time`.
+    """
 
     time: float
     kind: EventKind
@@ -51,6 +55,7 @@ class StoreEvent:
     key: SessionKey | None = None
     name: str = ""
     detail: str = ""
+    since: float | None = None
 
 
 class ProviderHealth(StrEnum):
@@ -69,6 +74,9 @@ class ProviderStatus:
     `last_error` is the provider's own message (`ProviderError.message`), `error_detail` the
     one-line `str()` naming provider, endpoint and status; both None while healthy.
     `next_poll` is None while paused or while a poll is in flight (`polling_since`).
+    `interval` is the pace kept: `budget_bound` when the request budget (`budget` a minute),
+    not the configured interval, is what sets it. `retry_after` is the wait the server last
+    asked for (before livetop's clamp), while it holds.
     """
 
     name: str
@@ -85,6 +93,9 @@ class ProviderStatus:
     stale: bool = False
     session_count: int = 0
     skipped: int = 0
+    budget: int | None = None
+    budget_bound: bool = False
+    retry_after: float | None = None
 
     @property
     def failing(self) -> bool:

@@ -177,9 +177,12 @@ async def test_pause_refresh_interval_events_copy_reveal_help_quit(sim: Any) -> 
         await pilot.press("p")
         assert not app.refresher.paused
         await pilot.press("plus")
-        assert app.refresher.interval == 0.5  # already at the floor
-        await pilot.press("minus")
-        assert app.refresher.interval == 1.0
+        assert app.refresher.factor == 0.5
+        assert app.refresher.interval_for("studio") == 0.5  # already at the floor
+        await pilot.press("minus", "minus")
+        assert app.refresher.factor == 2.0
+        assert app.refresher.interval_for("studio") == 1.0  # each provider's own, doubled
+        assert app.refresher.budget_bound("calls")  # its budget, not the factor, sets its pace
         await pilot.press("e")
         assert app.screen.query_one(EventLog).display
         await pilot.press("e")
@@ -209,6 +212,8 @@ async def test_failing_provider_is_shown_and_its_sessions_kept_stale(sim: Any) -
     app = live_app(sim)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: loaded(app))
+        # The store has them once `loaded`; the table, once the app has taken that update.
+        await wait_for(pilot, lambda: any(k.provider == "calls" for k in table(app).keys))
         before = {k for k in table(app).keys if k.provider == "calls"}
         # Between polls, so that no poll straddles the fault (it would fail only in part),
         # and at once rather than at the next poll, up to 8.4 s away.

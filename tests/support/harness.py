@@ -45,10 +45,12 @@ def provider_entries(
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The three providers on `sim`, each watching what makes one request per poll."""
-    ids = {
+    ids: dict[str, dict[str, Any]] = {
         "livepeer": {},
         "uiza": {"entity_ids": [sim.entity_ids[1]]},  # 14 sessions: one page
-        "calls": {"call_ids": [sim.call_ids[0]]},
+        # A budget that lets one call keep the 0.5 s pace (its default, 50/min, would make it
+        # 1.2 s): these tests are about faults; the budget's own are in test_budget.py.
+        "calls": {"call_ids": [sim.call_ids[0]], "max_requests_per_minute": 600},
     }
     entries = []
     for name, kind, _ in PROVIDERS:
@@ -206,15 +208,15 @@ def bar_text(app: LivetopApp, name: str) -> str:
     return app.screen.query_one(ProviderBar).line_text(name)
 
 
-def backoff_bound(failures: int, interval: float = INTERVAL, cap: float = 60.0) -> float:
+def backoff_bound(failures: int, interval: float = INTERVAL, cap: float = 10.0) -> float:
     """The longest delay the refresher may schedule after `failures` failures in a row."""
     if failures <= 0:
         return interval
-    return min(max(cap, interval), interval * 2.0**failures * (1 + JITTER))
+    return min(max(cap, 2 * interval), interval * 2.0**failures * (1 + JITTER))
 
 
-def backoff_floor(failures: int, interval: float = INTERVAL, cap: float = 60.0) -> float:
+def backoff_floor(failures: int, interval: float = INTERVAL, cap: float = 10.0) -> float:
     """The shortest delay the refresher may schedule after `failures` failures in a row."""
     if failures <= 0:
         return interval
-    return min(max(cap, interval), interval * 2.0**failures) * (1 - JITTER)
+    return min(max(cap, 2 * interval), interval * 2.0**failures) * (1 - JITTER)

@@ -316,7 +316,7 @@ def test_provider_config_builds_directly_with_a_literal_key() -> None:
     assert config.api_key.get_secret_value() == "k-0123456789"
 
 
-def test_calls_are_polled_gently_unless_an_interval_is_set() -> None:
+def test_calls_have_a_budget_of_50_a_minute_unless_set() -> None:
     from tui.config import settings_from_dict
 
     calls = {
@@ -325,13 +325,41 @@ def test_calls_are_polled_gently_unless_an_interval_is_set() -> None:
         "api_key_env": "T",
         "call_ids": [f"c{i}" for i in range(7)],
     }
+    studio = {"name": "s", "kind": "livepeer", "api_key_env": "T"}
+    env = {"T": "tok-123456"}
     settings = settings_from_dict(
-        {"refresh_interval": 2.0, "providers": [calls]}, source="t", environ={"T": "tok-123456"}
+        {"refresh_interval": 2.0, "providers": [calls, studio]}, source="t", environ=env
     )
-    (provider,) = settings.providers
-    assert settings.interval_for(provider) == pytest.approx(8.4)  # 7 calls x 1.2 s: 50 req/min
-    explicit = {**calls, "interval": 3.0}
-    settings = settings_from_dict(
-        {"providers": [explicit]}, source="t", environ={"T": "tok-123456"}
-    )
-    assert settings.interval_for(settings.providers[0]) == 3.0
+    c, s = settings.providers
+    assert settings.budget_for(c) == 50 and settings.budget_for(s) is None
+    assert settings.interval_for(c) == 2.0  # the budget, not the interval, slows calls down
+    data = {
+        "providers": [
+            {**calls, "interval": 3.0, "max_requests_per_minute": 20},
+            {**studio, "max_requests_per_minute": 600},
+        ]
+    }
+    settings = settings_from_dict(data, source="t", environ=env)
+    c, s = settings.providers
+    assert settings.interval_for(c) == 3.0
+    assert settings.budget_for(c) == 20 and settings.budget_for(s) == 600
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "must be at least 1 (requests a minute)"),
+        (1.5, "must be a whole number of requests a minute"),
+        ("50", "must be a whole number of requests a minute"),
+        (True, "must be a whole number of requests a minute"),
+        (10**9, "must be at most 100000 (requests a minute)"),
+    ],
+)
+def test_a_bad_budget_is_one_clear_line(value: object, message: str) -> None:
+    from tui.config import ConfigError, settings_from_dict
+
+    entry = {"name": "c", "kind": "calls", "api_key": "k", "call_ids": ["a"]}
+    entry["max_requests_per_minute"] = value  # type: ignore[assignment]
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict({"providers": [entry]}, source="f.toml", environ={})
+    assert str(caught.value) == f'f.toml: provider "c": max_requests_per_minute: {message}'

@@ -40,3 +40,26 @@ async def test_polls_the_simulator_until_a_signal_then_stops(
     assert sim.request_counts == before
     # The handlers are gone again: the test process keeps its usual Ctrl+C.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_schedulers_carry_each_providers_budget_and_snapshot_says_when_it_is_slow() -> None:
+    from tui.config import settings_from_dict
+    from tui.engine import build_schedulers
+    from tui.snapshot import budget_notices
+
+    calls = {"name": "calls", "kind": "calls", "api_key": "k", "call_ids": ["a", "b"]}
+    many = {**calls, "name": "many", "call_ids": [f"c{i}" for i in range(1000)]}
+    studio = {"name": "studio", "kind": "livepeer", "api_key": "k"}
+    settings = settings_from_dict({"providers": [calls, many, studio]}, environ={})
+    schedulers = build_schedulers(settings)
+    assert [s.budget for s in schedulers.values()] == [50, 50, None]
+    assert budget_notices(settings, schedulers) == [
+        "livetop: many: 1000 requests within its budget of 50/min: this takes about 19m"
+    ]
+    store = SessionStore()
+    refresher = build_refresher(settings, store)
+    assert refresher.scheduler_for("many") is not schedulers["many"]  # one set per data path
+    assert refresher.interval_for("calls") == 2.4 and refresher.budget_bound("calls")
+    assert refresher.interval_for("many") == 1200.0
+    assert refresher.interval_for("studio") == 2.0 and not refresher.budget_bound("studio")
+    assert store.status("many").budget_bound and store.status("many").interval == 1200.0

@@ -47,3 +47,24 @@ def test_a_failing_provider_says_when_it_is_retried() -> None:
 def test_paused_says_so() -> None:
     status = ProviderStatus(name="uiza", health=ProviderHealth.OK, next_poll=NOW + 1)
     assert describe(status, NOW, paused=True).plain.endswith("· no data yet · paused")
+
+
+def test_the_budget_is_named_when_it_sets_the_pace() -> None:
+    calls = line(name="calls", session_count=7, interval=8.4, budget=50, budget_bound=True)
+    assert calls == " ● calls        OK       · 7 sessions · every 8.4s · budget 50/min · 12 ms"
+    assert len(calls) <= 80
+    many = line(name="calls", session_count=1000, interval=1200.0, budget=50, budget_bound=True)
+    assert "· 1000 sessions · every 20m · budget 50/min ·" in many
+    assert "budget" not in line(budget=600, budget_bound=False)  # not what limits it: no noise
+
+
+def test_a_retry_after_past_the_cap_says_what_was_asked() -> None:
+    text = line(
+        health=ProviderHealth.FAILING,
+        last_error="too many requests",
+        error_detail="studio: GET /session: HTTP 429: too many requests",
+        next_poll=NOW + 900,
+        retry_after=86400.0,
+    )
+    assert text.endswith("· retry in 15m (asked 1d00h, capped) · 12 ms")
+    assert "capped" not in line(health=ProviderHealth.FAILING, next_poll=NOW + 30, retry_after=30.0)

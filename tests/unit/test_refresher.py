@@ -23,6 +23,7 @@ from tui.providers.errors import (
     ProviderNotFound,
     ProviderRateLimited,
 )
+from tui.providers.scheduler import MAX_HOLD
 from tui.refresher import MIN_INTERVAL, Refresher
 from tui.store import EventKind, ProviderHealth, SessionStore
 
@@ -208,7 +209,7 @@ async def test_a_failing_or_hanging_provider_never_delays_the_others(
 # -- backoff and Retry-After ----------------------------------------------------------------
 
 
-async def test_backoff_doubles_up_to_the_cap(
+async def test_backoff_doubles_up_to_the_recovery_cap(
     clock: FakeClock, store: SessionStore, make: Any
 ) -> None:
     lp = FakeProvider("lp", clock)
@@ -225,7 +226,8 @@ async def test_backoff_doubles_up_to_the_cap(
         assert lp.calls == calls  # not a moment early
         await clock.advance(2**-10)
         assert lp.calls == calls + 1
-    assert delays == [4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+    # Capped at max(2 × interval, 10 s): a provider that is back is found within 10 s.
+    assert delays == [4.0, 8.0, 10.0, 10.0, 10.0, 10.0, 10.0]
     assert store.status("lp").consecutive_failures == 8
 
 
@@ -236,12 +238,12 @@ async def test_backoff_jitter_stays_within_bounds_and_the_cap(
     lp.default = down()
     make(lp, interval=2.0, jitter=0.2, rng=random.Random(7))
     delays = []
-    for n in range(1, 9):
+    for n in range(1, 5):
         await settle()
         delay = delay_of(store, clock)
         assert delay is not None
         base = 2.0 * 2**n
-        low, high = (0.8 * base, 1.2 * base) if 1.2 * base <= 60 else (48.0, 60.0)
+        low, high = (0.8 * base, 1.2 * base) if 1.2 * base <= 10 else (8.0, 10.0)
         assert low - 1e-6 <= delay <= high + 1e-6
         delays.append(delay)
         await clock.advance(delay + 1e-6)  # (delay was rounded)
@@ -258,26 +260,43 @@ async def test_success_resets_the_backoff(clock: FakeClock, store: SessionStore,
     assert store.status("lp").consecutive_failures == 0
 
 
-async def test_retry_after_is_honoured_exactly_even_by_refresh_now(
+async def test_retry_after_is_honoured_exactly_and_r_forces_one_poll(
     clock: FakeClock, store: SessionStore, make: Any
 ) -> None:
     lp = FakeProvider("lp", clock)
     limited = ProviderRateLimited("lp", "GET /session", 429, "slow down", retry_after=7.25)
-    lp.outcomes.extend([limited, limited])
+    lp.outcomes.extend([limited, limited, limited])
     refresher = make(lp, interval=2.0, jitter=0.2, rng=random.Random(1))
     await settle()
     assert delay_of(store, clock) == 7.25  # no jitter, no backoff formula
-    await step_to(clock, 3.0)
-    refresher.refresh_now()  # the server said 7.25 s: not before
     await step_to(clock, 7.24)
-    assert lp.starts == [0.0]
+    assert lp.starts == [0.0]  # scheduled polls wait for exactly what the server said
     await step_to(clock, 7.25)
     assert lp.starts == [0.0, 7.25]
     await settle()
     assert delay_of(store, clock) == 7.25  # the second failure says the same, exactly
-    await step_to(clock, 14.5)
-    assert lp.starts == [0.0, 7.25, 14.5]
+    await step_to(clock, 9.0)
+    refresher.refresh_now()  # `r`: one poll goes through the server's wait
+    await settle()
+    assert lp.starts == [0.0, 7.25, 9.0]
+    assert delay_of(store, clock) == 7.25  # and the server's answer binds again
+    await step_to(clock, 16.25)
+    assert lp.starts == [0.0, 7.25, 9.0, 16.25]
     assert delay_of(store, clock) == 2.0
+
+
+async def test_an_absurd_retry_after_is_clamped_to_fifteen_minutes(
+    clock: FakeClock, store: SessionStore, make: Any
+) -> None:
+    lp = FakeProvider("lp", clock)
+    lp.outcomes.append(ProviderRateLimited("lp", "GET /session", 429, "x", retry_after=1e9))
+    make(lp, interval=2.0)
+    await settle()
+    assert delay_of(store, clock) == MAX_HOLD == 900.0
+    assert store.status("lp").retry_after == 1e9  # what it asked for, for the provider bar
+    await step_to(clock, 900.0)
+    assert lp.starts == [0.0, 900.0]
+    assert store.status("lp").retry_after is None
 
 
 async def test_retry_after_of_zero_cannot_spin(
@@ -304,21 +323,19 @@ async def test_retry_after_in_a_partial_result_is_honoured(
     assert store.status("lp").consecutive_failures == 0  # data came: not a failed poll
 
 
-async def test_a_short_retry_after_in_a_partial_result_only_delays_refresh_now(
+async def test_a_short_retry_after_in_a_partial_result_keeps_the_interval(
     clock: FakeClock, store: SessionStore, make: Any
 ) -> None:
     lp = FakeProvider("lp", clock)
     limited = ProviderRateLimited("lp", "GET /v1/live/calls/x", 429, "limit", retry_after=1.0)
     lp.outcomes.append(FetchResult((session("lp", "s1"),), errors=(limited,)))
-    refresher = make(lp, interval=2.0)
+    make(lp, interval=2.0)
     await settle()
     assert delay_of(store, clock) == 2.0
-    await step_to(clock, 0.5)
-    refresher.refresh_now()
-    await step_to(clock, 0.75)
+    await step_to(clock, 1.99)
     assert lp.starts == [0.0]
-    await step_to(clock, 1.0)
-    assert lp.starts == [0.0, 1.0]
+    await step_to(clock, 2.0)
+    assert lp.starts == [0.0, 2.0]
 
 
 # -- controls -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
@@ -24,6 +24,9 @@ from tui.providers.errors import (
 )
 from tui.providers.livepeer import LivepeerClient
 from tui.providers.uiza import UizaClient
+
+if TYPE_CHECKING:
+    from tui.providers.scheduler import RequestScheduler
 
 __all__ = [
     "CallsClient",
@@ -53,15 +56,19 @@ def build_client(
     clock: Clock | None = None,
     deadline: float = DEFAULT_DEADLINE,
     max_body: int = DEFAULT_MAX_BODY,
+    scheduler: RequestScheduler | None = None,
 ) -> Provider:
     """One client for a configured provider; `ids` are stream, entity or call ids by kind.
-    `deadline` (seconds) and `max_body` (bytes) bound each request (see `BaseClient`)."""
+
+    `deadline` (seconds) and `max_body` (bytes) bound each request (see `BaseClient`);
+    `scheduler` admits its requests (without one, the client makes its own, unlimited)."""
     common: dict[str, Any] = {
         "base_url": base_url,
         "timeout": timeout or DEFAULT_TIMEOUT,
         "clock": clock or utc_now,
         "deadline": deadline,
         "max_body": max_body,
+        "scheduler": scheduler,
     }
     if kind is ProviderKind.LIVEPEER:
         return LivepeerClient(name, api_key, stream_ids=ids, **common)

@@ -41,6 +41,7 @@ from tui.providers.errors import (
     ProviderRateLimited,
     ProviderTimeout,
 )
+from tui.providers.scheduler import ProviderHeld, RequestScheduler
 from tui.redact import Redactor
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -165,8 +166,11 @@ class BaseClient:
         clock: Clock = utc_now,
         deadline: float = DEFAULT_DEADLINE,
         max_body: int = DEFAULT_MAX_BODY,
+        scheduler: RequestScheduler | None = None,
     ) -> None:
         self.name = name
+        # Every request is admitted by one; without a shared one, the client has its own.
+        self.scheduler = scheduler or RequestScheduler(name)
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         self._redactor = Redactor([self._key.get_secret_value()])
         self._clock = clock
@@ -241,12 +245,23 @@ class BaseClient:
         *,
         endpoint: str,
     ) -> httpx.Response:
+        """GET `url` once the scheduler admits it (budget, concurrency, the server's hold); the
+        scheduler notes how it went. Every request of a client goes through here, and waiting
+        for admission is not part of any timeout."""
+        async with self.scheduler.request(endpoint):
+            return await self._send_get(url, params, endpoint=endpoint)
+
+    async def _send_get(
+        self,
+        url: str | httpx.URL,
+        params: Mapping[str, str | int] | None,
+        *,
+        endpoint: str,
+    ) -> httpx.Response:
         """GET `url`: the successful response with its body read (not decoded), or raise.
 
-        Every request of a client goes through here. From sending it, the whole answer must
-        arrive within `deadline` seconds and hold at most `max_body` bytes once decompressed
-        (see `bounds.py`). A wait before sending (a provider's request budget) belongs above
-        the deadline, so that queued time never counts against it.
+        From sending it, the whole answer must arrive within `deadline` seconds and hold at
+        most `max_body` bytes once decompressed (see `bounds.py`).
         """
         try:
             async with asyncio.timeout(self.deadline):
@@ -406,6 +421,8 @@ async def gather_partial(
         else:
             sessions.extend(result.sessions)
             skipped += result.skipped
+    # The failures that were sent first: the one that stopped the rest says what went wrong.
+    errors.sort(key=lambda error: isinstance(error, ProviderHeld))
     return sessions, skipped, errors
 
 

@@ -11,7 +11,12 @@ drop=P         share P: the connection closes mid-body (Content-Length promised 
 drift          records gain unknown fields, some optionals become null, some vanish
 not_found      every request naming an id (stream, session, entity, call) is a 404
 auth           every key is refused: 401 in the API's own format
+budget=N       at most N requests in any 60 s (a sliding minute); past it 429 with
+               `Retry-After` and `X-RateLimit-Limit/Remaining/Reset`, as the calls backend
+               answers (refused requests do not count); `0` turns it off
 ```
+Every request's arrival time is kept (`FaultBoard.arrivals`), with the number the budget
+refused, so tests can check any 60 s window at the server.
 Shares are drawn once per request, in the order above, from a generator seeded by the
 scenario's seed, so a given request sequence fails the same way every run.
 """
@@ -21,11 +26,15 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 PROVIDERS = ("livepeer", "uiza", "calls")
+WINDOW = 60.0  # the budget's sliding minute
+MAX_ARRIVALS = 100_000  # arrival times kept per provider
 SHARES = ("error_rate", "rate_limit", "html_5xx", "hang", "truncate", "drop")
 FLAGS = ("drift", "not_found", "auth")
 
@@ -45,6 +54,7 @@ class Fault:
     drift: bool = False
     not_found: bool = False
     auth: bool = False
+    budget: int = 0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.latency) and 0 <= self.latency <= 600):
@@ -55,6 +65,8 @@ class Fault:
                 raise ValueError(f"{name} must be a share between 0 and 1")
         if not 0 <= self.retry_after <= 86400:
             raise ValueError("retry_after must be between 0 and 86400 seconds")
+        if not 0 <= self.budget <= 100_000:
+            raise ValueError("budget must be between 0 (off) and 100000 requests a minute")
 
     @property
     def active(self) -> bool:
@@ -79,7 +91,7 @@ class Fault:
                     raise ValueError(f"{name} must be true or false")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name} must be a number")
-            values[name] = int(value) if name == "retry_after" else value
+            values[name] = int(value) if name in ("retry_after", "budget") else value
         return cls(**values)
 
     @classmethod
@@ -130,6 +142,9 @@ class FaultBoard:
         self._lock = threading.Lock()
         self._faults = {name: Fault() for name in PROVIDERS}
         self._counts = dict.fromkeys(PROVIDERS, 0)
+        self._refused = dict.fromkeys(PROVIDERS, 0)
+        self._arrivals: dict[str, deque[float]] = {n: deque(maxlen=MAX_ARRIVALS) for n in PROVIDERS}
+        self._granted: dict[str, deque[float]] = {n: deque() for n in PROVIDERS}
         self._rng = random.Random(seed)
         for name, fault in (faults or {}).items():
             self.set(name, fault)
@@ -153,11 +168,46 @@ class FaultBoard:
         with self._lock:
             return dict(self._counts)
 
-    def admit(self, provider: str) -> tuple[Fault, str | None]:
-        """Count one request and draw its fate: the fault in force and the share that hit."""
+    def arrivals(self, provider: str) -> list[float]:
+        """When each request reached this provider (`time.monotonic()`), oldest first."""
         with self._lock:
+            return list(self._arrivals[provider])
+
+    def refused(self, provider: str) -> int:
+        """Requests the budget answered 429."""
+        with self._lock:
+            return self._refused[provider]
+
+    def budget_headers(self, provider: str) -> dict[str, str]:
+        """What a request over the budget is told: when to come back, the limit, what is left."""
+        with self._lock:
+            limit = self._faults[provider].budget
+            granted = self._granted[provider]
+            wait = granted[0] + WINDOW - time.monotonic() if granted else WINDOW
+        wait = max(1, math.ceil(wait))
+        return {
+            "Retry-After": str(wait),
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(math.ceil(time.time()) + wait),
+        }
+
+    def admit(self, provider: str) -> tuple[Fault, str | None]:
+        """Count one request and draw its fate: the fault in force and the share that hit
+        ("budget" when it is over the budget)."""
+        with self._lock:
+            now = time.monotonic()
             self._counts[provider] += 1
+            self._arrivals[provider].append(now)
             fault = self._faults[provider]
+            if fault.budget:
+                granted = self._granted[provider]
+                while granted and granted[0] <= now - WINDOW:
+                    granted.popleft()
+                if len(granted) >= fault.budget:
+                    self._refused[provider] += 1
+                    return fault, "budget"
+                granted.append(now)
             shares = [(name, getattr(fault, name)) for name in SHARES]
             if not any(share for _, share in shares):
                 return fault, None

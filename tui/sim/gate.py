@@ -97,7 +97,7 @@ class ProviderGate:
             await self.app(scope, receive, send)
             return
         fault, hit = self._board.admit(self.provider)
-        if fault.latency:
+        if fault.latency and hit != "budget":
             await self._sleep(fault.latency)
         if hit == "hang":
             await self._hang(receive)
@@ -120,6 +120,9 @@ class ProviderGate:
             return error_response(self.provider, 500)
         if hit == "rate_limit":
             return rate_limited(self.provider, fault.retry_after)
+        if hit == "budget":
+            headers = self._board.budget_headers(self.provider)
+            return error_response(self.provider, 429, headers=headers)
         if hit == "html_5xx":
             return bad_gateway()
         return None

@@ -203,6 +203,14 @@ class RunningSimulator:
         """API requests received so far, per provider (faulted ones included)."""
         return self._board.counts()
 
+    def arrivals(self, provider: str) -> list[float]:
+        """When each of `provider`'s requests arrived (`time.monotonic()`), oldest first."""
+        return self._board.arrivals(provider)
+
+    def refused(self, provider: str) -> int:
+        """`provider`'s requests its `budget` fault answered 429."""
+        return self._board.refused(provider)
+
     def set_fault(self, provider: str, fault: Fault | None) -> None:
         """Switch `provider`'s fault (None: none); takes effect from the next request."""
         self._board.set(provider, fault)

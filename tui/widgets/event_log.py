@@ -27,18 +27,29 @@ _WORDS = {
 
 
 def event_line(event: StoreEvent) -> Text:
-    """One event as literal text: `12:00:01 ▲ unhealthy  studio  Main stage — Keyframe…`."""
+    """One event as literal text: `12:00:01 ▲ unhealthy  studio  Main stage — Keyframe…`.
+
+    A provider event names its provider once. An event seen late, after its provider's
+    outage, is not stamped with the recovery: it starts at the last good poll and says
+    "(seen after the outage; between 12:00:01 and 12:03:10)".
+    """
     mark, words, style = _WORDS[event.kind]
-    when = datetime.fromtimestamp(event.time).astimezone()
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{when:%H:%M:%S} ", "dim")
+    text.append(f"{_clock(event.since or event.time)} ", "dim")
     text.append(f"{mark} {words:<18} ", style)
-    text.append(fmt.safe_text(event.provider, 16) + "  ", "dim")
-    if event.name:
-        text.append(fmt.safe_text(event.name, 80))
+    text.append(fmt.safe_text(event.provider, 16), "dim")
+    if event.name and event.key is not None:  # a provider event's name is the provider's
+        text.append("  " + fmt.safe_text(event.name, 80))
     if event.detail:
         text.append(" — " + fmt.safe_text(event.detail, 200))
+    if event.since is not None:
+        between = f"between {_clock(event.since)} and {_clock(event.time)}"
+        text.append(f" (seen after the outage; {between})", "italic")
     return text
+
+
+def _clock(epoch: float) -> str:
+    return f"{datetime.fromtimestamp(epoch).astimezone():%H:%M:%S}"
 
 
 class EventLog(LineView):

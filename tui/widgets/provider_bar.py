@@ -1,5 +1,8 @@
-"""ProviderBar: one line per provider — ok or failing with its own message, data age, next poll,
-latency. A failing provider's line turns into an error banner so it cannot be missed."""
+"""ProviderBar: one line per provider — ok or failing with its own message, data age or pace,
+next poll, latency. A failing provider's line turns into an error banner so it cannot be
+missed. When a provider's request budget, not its interval, sets its pace, the line says so
+("every 8.4s · budget 50/min"); a server's Retry-After longer than livetop obeys (15 min) is
+shown with what it asked for."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui import format as fmt
+from tui.models import MAX_HOLD
 from tui.store import ProviderHealth, ProviderStatus
 from tui.widgets.line_view import LineView
 
@@ -59,6 +63,8 @@ def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
     else:  # on time: a steady "every 2s" rather than an age ticking 0s, 1s, 2s, 0s…
         every = status.interval
         parts.append(f"every {every:.2g}s" if every < 10 else f"every {fmt.duration(every)}")
+    if status.budget_bound and status.budget is not None and not status.failing:
+        parts.append(f"budget {status.budget}/min")  # what sets the pace: faster would exceed it
     if paused:
         parts.append("paused")
     elif (schedule := _schedule(status, now)) is not None:
@@ -81,9 +87,11 @@ def _schedule(status: ProviderStatus, now: float) -> str | None:
     if status.next_poll is None:
         return None
     wait = max(0.0, status.next_poll - now)
+    asked = status.retry_after
+    capped = f" (asked {fmt.duration(asked)}, capped)" if asked and asked > MAX_HOLD else ""
     if status.failing:
-        return f"retry in {fmt.duration(wait)}"
-    return f"next {fmt.duration(wait)}" if wait > status.interval + 1 else None
+        return f"retry in {fmt.duration(wait)}{capped}"
+    return f"next {fmt.duration(wait)}{capped}" if wait > status.interval + 1 else None
 
 
 class ProviderBar(LineView):
