@@ -39,6 +39,7 @@ from types import MappingProxyType
 
 from tui.clock import Clock, SystemClock
 from tui.models import FetchResult, Session, SessionKey, SessionState
+from tui.providers.errors import error_reason
 from tui.store_types import (
     STALE,
     Counts,
@@ -344,6 +345,8 @@ class SessionStore:
             next_poll=next_poll,
             polling_since=None,
             skipped=result.skipped,
+            polls=old_status.polls + 1,
+            error_reasons=tuple(error_reason(e) for e in result.errors),
         )
         return self._finish(data, old_status, now, merge)
 
@@ -370,6 +373,8 @@ class SessionStore:
             last_latency=latency if latency is not None else old_status.last_latency,
             next_poll=next_poll,
             polling_since=None,
+            polls=old_status.polls + 1,
+            error_reasons=(error_reason(error),),
         )
         merge = _Merge()
         merge.removed = self._purge(data, now)

@@ -69,6 +69,8 @@ class ProviderStatus:
     `last_error` is the provider's own message (`ProviderError.message`), `error_detail` the
     one-line `str()` naming provider, endpoint and status; both None while healthy.
     `next_poll` is None while paused or while a poll is in flight (`polling_since`).
+    `polls` counts finished polls (successful or not); `error_reasons` holds one word from
+    `tui.providers.errors.ERROR_REASONS` per error of the last poll (empty when it had none).
     """
 
     name: str
@@ -85,6 +87,8 @@ class ProviderStatus:
     stale: bool = False
     session_count: int = 0
     skipped: int = 0
+    polls: int = 0
+    error_reasons: tuple[str, ...] = ()
 
     @property
     def failing(self) -> bool:

@@ -86,3 +86,36 @@ class ProviderInvalidPayload(ProviderError):
         where = f" (field {field})" if field else ""
         super().__init__(provider, endpoint, f"invalid payload{where}: {message}")
         self.message = f"invalid payload{where}: {message}"
+
+
+# Why a poll failed, in a fixed set of words (metric labels, counts): never the message itself.
+ERROR_REASONS = (
+    "timeout",
+    "connection",
+    "auth",
+    "not_found",
+    "rate_limited",
+    "http_4xx",
+    "http_5xx",
+    "invalid_payload",
+    "internal",
+)
+
+
+def error_reason(error: BaseException | str) -> str:
+    """One of `ERROR_REASONS` for a failure (a plain string is livetop's own "internal error")."""
+    if isinstance(error, ProviderTimeout):
+        return "timeout"
+    if isinstance(error, ProviderConnectionError):
+        return "connection"
+    if isinstance(error, ProviderAuthError):
+        return "auth"
+    if isinstance(error, ProviderNotFound):
+        return "not_found"
+    if isinstance(error, ProviderRateLimited):
+        return "rate_limited"
+    if isinstance(error, ProviderHTTPError):
+        return "http_5xx" if error.status >= 500 else "http_4xx"
+    if isinstance(error, ProviderInvalidPayload):
+        return "invalid_payload"
+    return "internal"
