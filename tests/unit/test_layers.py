@@ -17,6 +17,9 @@ DATA_LAYER = [
     "tui.snapshot",
     "tui.session_list",
     "tui.format",
+    "tui.issue_classes",
+    "tui.exporter",
+    "tui.exporter.command",
 ]
 
 
@@ -30,3 +33,16 @@ def test_data_layer_does_not_import_textual() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_console_never_imports_prometheus_client() -> None:
+    """Only `livetop export` (and a recorder serving metrics) pays for prometheus_client."""
+    code = (
+        "import sys, tui.cli, tui.app, tui.engine\n"
+        "tui.cli.build_parser()\n"
+        "print('prometheus_client' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert out.strip() == "False"
