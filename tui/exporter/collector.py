@@ -248,11 +248,11 @@ class StoreCollector:
         )
         seen: set[tuple[str, str]] = set()
         for s in kept:
-            sid = safe_text(s.id, _MAX_ID)
+            sid = _label(s.id, _MAX_ID)
             if (s.provider, sid) in seen:  # ids alike in their first 128 characters
                 continue  # a duplicate series would make Prometheus refuse the whole scrape
             seen.add((s.provider, sid))
-            info.add_metric([s.provider, sid, s.kind.value, safe_text(s.name, _MAX_NAME)], 1)
+            info.add_metric([s.provider, sid, s.kind.value, _label(s.name, _MAX_NAME)], 1)
             if s.healthy is not None:
                 healthy.add_metric([s.provider, sid], 1 if s.healthy else 0)
             if s.ingest_bps is not None and math.isfinite(s.ingest_bps):
@@ -265,6 +265,11 @@ class StoreCollector:
         )
         dropped.add_metric([], len(live) - len(seen))
         yield from (info, healthy, ingest, outgoing, dropped)
+
+
+def _label(text: str, limit: int) -> str:
+    """Provider text as a label value: printable and bounded (most ids already are)."""
+    return text if len(text) <= limit and text.isprintable() else safe_text(text, limit)
 
 
 def _keep_first(s: Session) -> tuple[bool, float, str, str]:
