@@ -66,10 +66,10 @@ async def _export(
         names = ", ".join(p.name for p in settings.providers)
         print(f"livetop export: serving {server.url} (providers: {names})", file=out)
         out.flush()
-        # The console's garbage-collection policy (tui/collector.py), with a full collection
-        # every minute, not five: nobody types here, and memory stays nearer its floor.
+        # The console's freeze-and-collect schedule (tui/collector.py) without its raised
+        # thresholds: those keep key presses fast, and here would only let cyclic garbage pile
+        # up between full collections (a saw-tooth up to twice the memory).
         collector = Collector(every=GC_EVERY)
-        collector.start()
         stack.callback(collector.stop)
         housekeeping = asyncio.create_task(_collect_garbage(store, collector))
         stack.callback(housekeeping.cancel)
@@ -78,8 +78,8 @@ async def _export(
 
 
 async def _collect_garbage(store: SessionStore, collector: Collector) -> None:
-    """Freeze what the first load left, then collect in full every `GC_EVERY` seconds, not
-    whenever allocations say so: with 10,000 sessions a full walk costs ~100 ms each time."""
+    """Freeze what the first load left (later collections skip it), then unfreeze and collect
+    in full every `GC_EVERY` seconds: with 10,000 sessions a full walk costs ~100 ms."""
     while True:
         await asyncio.sleep(1.0)
         if all(s.last_success is not None for s in store.statuses()):
