@@ -39,7 +39,6 @@ from types import MappingProxyType
 
 from tui.clock import Clock, SystemClock
 from tui.models import FetchResult, Session, SessionKey, SessionState
-from tui.providers.errors import error_reason
 from tui.store_types import (
     STALE,
     Counts,
@@ -346,7 +345,7 @@ class SessionStore:
             polling_since=None,
             skipped=result.skipped,
             polls=old_status.polls + 1,
-            error_reasons=tuple(error_reason(e) for e in result.errors),
+            error_reasons=tuple(_reason(e) for e in result.errors),
         )
         return self._finish(data, old_status, now, merge)
 
@@ -374,7 +373,7 @@ class SessionStore:
             next_poll=next_poll,
             polling_since=None,
             polls=old_status.polls + 1,
-            error_reasons=(error_reason(error),),
+            error_reasons=(_reason(error),),
         )
         merge = _Merge()
         merge.removed = self._purge(data, now)
@@ -609,6 +608,12 @@ def _describe(error: BaseException | str) -> tuple[str, str]:
     message = getattr(error, "message", None)
     text = str(error) or type(error).__name__
     return (message if isinstance(message, str) and message else text), text
+
+
+def _reason(error: BaseException | str) -> str:
+    """`ProviderError.reason`; anything else (a string, another exception) is livetop's own."""
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) else "internal"
 
 
 def _describe_errors(errors: Sequence[BaseException]) -> tuple[str | None, str | None]:

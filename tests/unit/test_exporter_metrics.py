@@ -15,8 +15,14 @@ from tui.exporter import Exporter
 from tui.models import FetchResult, ProviderKind, Session, SessionState
 from tui.providers.calls import _health, status_mismatch
 from tui.providers.errors import (
+    ERROR_REASONS,
     ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderHTTPError,
+    ProviderInvalidPayload,
     ProviderNotFound,
+    ProviderRateLimited,
     ProviderTimeout,
 )
 from tui.store import SessionStore
@@ -139,6 +145,28 @@ def test_a_failed_poll_is_down_and_stale_and_counts_its_reason_and_duration(
     assert at(buckets, provider="studio", le="+Inf") == 3
     # The sessions are kept (stale) and still counted: a failed poll wipes nothing.
     assert at(m["livetop_session_issues"], provider="studio", **{"class": "polling"}) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ProviderTimeout("p", "GET /", "timed out"), "timeout"),
+        (ProviderConnectionError("p", "GET /", "refused"), "connection"),
+        (ProviderAuthError("p", "GET /", 403, "no"), "auth"),
+        (ProviderNotFound("p", "GET /", 404, "gone"), "not_found"),
+        (ProviderRateLimited("p", "GET /", 429, "slow down"), "rate_limited"),
+        (ProviderHTTPError("p", "GET /", 418, "teapot"), "http_4xx"),
+        (ProviderHTTPError("p", "GET /", 503, "busy"), "http_5xx"),
+        (ProviderInvalidPayload("p", "GET /", "not JSON"), "invalid_payload"),
+        (ProviderError("p", "GET /", "internal error: KeyError"), "internal"),
+    ],
+)
+def test_every_provider_error_has_a_reason_of_the_fixed_set(
+    store: SessionStore, error: ProviderError, reason: str
+) -> None:
+    assert error.reason == reason and reason in ERROR_REASONS
+    store.fail("studio", error)
+    assert store.status("studio").error_reasons == (reason,)
 
 
 def test_a_partial_poll_is_up_and_counts_each_failed_part(store: SessionStore) -> None:

@@ -17,9 +17,14 @@ so messages, reprs and logs never contain an API key.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class ProviderError(Exception):
-    """Base of every provider failure. `str()` is a one-line message safe to show and log."""
+    """Base of every provider failure. `str()` is a one-line message safe to show and log;
+    `reason` says why in one word of `ERROR_REASONS` (for counting, never the message)."""
+
+    _reason: ClassVar[str] = "internal"
 
     def __init__(self, provider: str, endpoint: str, message: str) -> None:
         self.provider = provider
@@ -32,6 +37,10 @@ class ProviderError(Exception):
         """Seconds the server asked us to wait before the next request, if it said."""
         return None
 
+    @property
+    def reason(self) -> str:
+        return self._reason
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.provider!r}, {self.endpoint!r}, {self.message!r})"
 
@@ -39,9 +48,13 @@ class ProviderError(Exception):
 class ProviderConnectionError(ProviderError):
     """The connection could not be made or was dropped before a full response arrived."""
 
+    _reason = "connection"
+
 
 class ProviderTimeout(ProviderConnectionError):
     """The provider did not answer within the client's timeout."""
+
+    _reason = "timeout"
 
 
 class ProviderHTTPError(ProviderError):
@@ -65,21 +78,35 @@ class ProviderHTTPError(ProviderError):
     def retry_after(self) -> float | None:
         return self._retry_after
 
+    @property
+    def reason(self) -> str:
+        if type(self)._reason != ProviderError._reason:
+            return type(self)._reason
+        return "http_5xx" if self.status >= 500 else "http_4xx"
+
 
 class ProviderAuthError(ProviderHTTPError):
     """401/403: the API key was refused."""
+
+    _reason = "auth"
 
 
 class ProviderNotFound(ProviderHTTPError):
     """404: the session, stream, entity or call does not exist."""
 
+    _reason = "not_found"
+
 
 class ProviderRateLimited(ProviderHTTPError):
     """429: too many requests."""
 
+    _reason = "rate_limited"
+
 
 class ProviderInvalidPayload(ProviderError):
     """The body could not be decoded or does not match the API's documented shape."""
+
+    _reason = "invalid_payload"
 
     def __init__(self, provider: str, endpoint: str, message: str, field: str | None = None):
         self.field = field
@@ -88,7 +115,8 @@ class ProviderInvalidPayload(ProviderError):
         self.message = f"invalid payload{where}: {message}"
 
 
-# Why a poll failed, in a fixed set of words (metric labels, counts): never the message itself.
+# Every `ProviderError.reason`: why a request failed, in a fixed set of words (metric labels,
+# counts), never the message itself. "internal" is also livetop's own bug in a client.
 ERROR_REASONS = (
     "timeout",
     "connection",
@@ -100,22 +128,3 @@ ERROR_REASONS = (
     "invalid_payload",
     "internal",
 )
-
-
-def error_reason(error: BaseException | str) -> str:
-    """One of `ERROR_REASONS` for a failure (a plain string is livetop's own "internal error")."""
-    if isinstance(error, ProviderTimeout):
-        return "timeout"
-    if isinstance(error, ProviderConnectionError):
-        return "connection"
-    if isinstance(error, ProviderAuthError):
-        return "auth"
-    if isinstance(error, ProviderNotFound):
-        return "not_found"
-    if isinstance(error, ProviderRateLimited):
-        return "rate_limited"
-    if isinstance(error, ProviderHTTPError):
-        return "http_5xx" if error.status >= 500 else "http_4xx"
-    if isinstance(error, ProviderInvalidPayload):
-        return "invalid_payload"
-    return "internal"
