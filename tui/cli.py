@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(export)
     _demo_options(export)
     _provider_option(export)
+    # Defaults as tui.exporter's DEFAULT_LISTEN / DEFAULT_PER_SESSION_LIMIT (not imported: help
+    # must stay cheap, and that package loads prometheus_client).
     export.add_argument(
         "--listen",
         metavar="HOST:PORT",

@@ -8,8 +8,9 @@ import gzip
 
 import pytest
 
+from tui.cli import build_parser
 from tui.config import Settings, settings_from_dict
-from tui.exporter import parse_listen, serve_metrics
+from tui.exporter import DEFAULT_LISTEN, DEFAULT_PER_SESSION_LIMIT, parse_listen, serve_metrics
 from tui.models import FetchResult, ProviderKind, Session, SessionState
 from tui.store import SessionStore
 
@@ -139,3 +140,8 @@ async def test_leaving_closes_idle_connections_and_the_port() -> None:
     writer.close()
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+def test_the_command_lines_defaults_are_the_exporters() -> None:
+    args = build_parser().parse_args(["export"])
+    assert (args.listen, args.per_session_limit) == (DEFAULT_LISTEN, DEFAULT_PER_SESSION_LIMIT)
