@@ -177,6 +177,41 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(init, demo=False)
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    export = commands.add_parser(
+        "export",
+        help="serve Prometheus metrics of every provider, headless (no console)",
+        description="Poll every provider as the console does and serve /metrics for Prometheus.\n"
+        "Stop with SIGTERM or Ctrl+C. --rules / --dashboard print the shipped alerting rules\n"
+        "and Grafana dashboard instead.",
+        formatter_class=raw,
+    )
+    _source_options(export)
+    _demo_options(export)
+    _provider_option(export)
+    # Defaults as tui.exporter's DEFAULT_LISTEN / DEFAULT_PER_SESSION_LIMIT (not imported: help
+    # must stay cheap, and that package loads prometheus_client).
+    export.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:9464",
+        help="where to serve /metrics (default 127.0.0.1:9464; :PORT: all)",
+    )
+    export.add_argument(
+        "--per-session",
+        action="store_true",
+        help="also one series per live session (capped, see --per-session-limit)",
+    )
+    export.add_argument(
+        "--per-session-limit",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="most live sessions with series of their own (default 2000)",
+    )
+    shipped = export.add_mutually_exclusive_group()
+    shipped.add_argument("--rules", action="store_true", help="print Prometheus alerting rules")
+    shipped.add_argument("--dashboard", action="store_true", help="print a Grafana dashboard")
+
     simulate = commands.add_parser(
         "simulate",
         help="serve simulated Livepeer, Uiza and live-calls APIs for demos and tests",
@@ -395,11 +430,25 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from tui.exporter.command import run_export, shipped_text
+
+    if args.rules or args.dashboard:
+        sys.stdout.write(shipped_text("rules" if args.rules else "dashboard"))
+        return 0
+    per_session = args.per_session_limit if args.per_session else None
+    with _prepared(args) as (settings, _):
+        return run_export(
+            settings, listen=args.listen, per_session=per_session, out=sys.stdout, err=sys.stderr
+        )
+
+
 _COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "snapshot": _snapshot,
     "check": _check,
     "init": _init,
     "simulate": _simulate,
+    "export": _export,
 }
 
 

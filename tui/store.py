@@ -361,6 +361,8 @@ class SessionStore:
             polling_since=None,
             skipped=result.skipped,
             retry_after=max((_asked(e) or 0.0 for e in result.errors), default=0.0) or None,
+            polls=old_status.polls + 1,
+            error_reasons=tuple(_reason(e) for e in result.errors),
         )
         return self._finish(data, old_status, now, merge)
 
@@ -388,6 +390,8 @@ class SessionStore:
             next_poll=next_poll,
             polling_since=None,
             retry_after=_asked(error),
+            polls=old_status.polls + 1,
+            error_reasons=(_reason(error),),
         )
         merge = _Merge()
         merge.removed = self._purge(data, now)
@@ -637,6 +641,12 @@ def _asked(error: BaseException | str) -> float | None:
     """The wait a server asked for with this failure, if it did."""
     value = getattr(error, "retry_after", None)
     return value if isinstance(value, float | int) and not isinstance(value, bool) else None
+
+
+def _reason(error: BaseException | str) -> str:
+    """`ProviderError.reason`; anything else (a string, another exception) is livetop's own."""
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) else "internal"
 
 
 def _describe_errors(errors: Sequence[BaseException]) -> tuple[str | None, str | None]:

@@ -77,6 +77,8 @@ class ProviderStatus:
     `interval` is the pace kept: `budget_bound` when the request budget (`budget` a minute),
     not the configured interval, is what sets it. `retry_after` is the wait the server last
     asked for (before livetop's clamp), while it holds.
+    `polls` counts finished polls (successful or not); `error_reasons` holds one word from
+    `tui.providers.errors.ERROR_REASONS` per error of the last poll (empty when it had none).
     """
 
     name: str
@@ -96,6 +98,8 @@ class ProviderStatus:
     budget: int | None = None
     budget_bound: bool = False
     retry_after: float | None = None
+    polls: int = 0
+    error_reasons: tuple[str, ...] = ()
 
     @property
     def failing(self) -> bool:

@@ -22,6 +22,9 @@ DATA_LAYER = [
     "tui.format",
     "tui.redact",
     "tui.logs",
+    "tui.issue_classes",
+    "tui.exporter",
+    "tui.exporter.command",
 ]
 
 
@@ -35,3 +38,16 @@ def test_data_layer_does_not_import_textual() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_console_never_imports_prometheus_client() -> None:
+    """Only `livetop export` (and a recorder serving metrics) pays for prometheus_client."""
+    code = (
+        "import sys, tui.cli, tui.app, tui.engine\n"
+        "tui.cli.build_parser()\n"
+        "print('prometheus_client' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert out.strip() == "False"

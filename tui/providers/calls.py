@@ -80,6 +80,17 @@ def _health(status: str | None, live: LiveStatusWire | None) -> tuple[bool | Non
     return None, ()
 
 
+def status_mismatch(call: Session) -> bool:
+    """The call's row and the video backend disagree on whether it is live (`_health`'s two
+    "row says … but the backend …" cases), read back from the call's wire record."""
+    details = call.details
+    status, live = details.get("status"), details.get("live")
+    backend_live = live.get("is_live") if isinstance(live, dict) else None
+    if status == "errored" or not isinstance(backend_live, bool):
+        return False
+    return backend_live != (status == "live")
+
+
 def normalize_call(provider: str, wire: CallWire, now: datetime | None = None) -> Session:
     """A call as a neutral `Session`; `state` follows the row, `healthy` the agreement.
     Absurd values are None and named in `invalid` (see `sanity.py`; `now` for times ahead)."""

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Concatenate, ParamSpec, Protocol, TypeVar
 
 from tui.models import FetchResult
 
 
 class ProviderError(Exception):
-    """Base of every provider failure. `str()` is a one-line message safe to show and log."""
+    """Base of every provider failure. `str()` is a one-line message safe to show and log;
+    `reason` says why in one word of `ERROR_REASONS` (for counting, never the message)."""
+
+    _reason: ClassVar[str] = "internal"
 
     def __init__(self, provider: str, endpoint: str, message: str) -> None:
         self.provider = provider
@@ -40,6 +43,10 @@ class ProviderError(Exception):
     def retry_after(self) -> float | None:
         """Seconds the server asked us to wait before the next request, if it said."""
         return None
+
+    @property
+    def reason(self) -> str:
+        return self._reason
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.provider!r}, {self.endpoint!r}, {self.message!r})"
@@ -54,9 +61,13 @@ class ProviderError(Exception):
 class ProviderConnectionError(ProviderError):
     """The connection could not be made or was dropped before a full response arrived."""
 
+    _reason = "connection"
+
 
 class ProviderTimeout(ProviderConnectionError):
     """The provider did not answer within the client's timeout."""
+
+    _reason = "timeout"
 
 
 class ProviderHTTPError(ProviderError):
@@ -80,21 +91,35 @@ class ProviderHTTPError(ProviderError):
     def retry_after(self) -> float | None:
         return self._retry_after
 
+    @property
+    def reason(self) -> str:
+        if type(self)._reason != ProviderError._reason:
+            return type(self)._reason
+        return "http_5xx" if self.status >= 500 else "http_4xx"
+
 
 class ProviderAuthError(ProviderHTTPError):
     """401/403: the API key was refused."""
+
+    _reason = "auth"
 
 
 class ProviderNotFound(ProviderHTTPError):
     """404: the session, stream, entity or call does not exist."""
 
+    _reason = "not_found"
+
 
 class ProviderRateLimited(ProviderHTTPError):
     """429: too many requests."""
 
+    _reason = "rate_limited"
+
 
 class ProviderInvalidPayload(ProviderError):
     """The body could not be decoded or does not match the API's documented shape."""
+
+    _reason = "invalid_payload"
 
     def __init__(self, provider: str, endpoint: str, message: str, field: str | None = None):
         self.field = field
@@ -145,3 +170,18 @@ def redacting(
         return result
 
     return guarded
+
+
+# Every `ProviderError.reason`: why a request failed, in a fixed set of words (metric labels,
+# counts), never the message itself. "internal" is also livetop's own bug in a client.
+ERROR_REASONS = (
+    "timeout",
+    "connection",
+    "auth",
+    "not_found",
+    "rate_limited",
+    "http_4xx",
+    "http_5xx",
+    "invalid_payload",
+    "internal",
+)
