@@ -16,6 +16,14 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console's remembered choices go to a folder of the test's, never the user's."""
+    monkeypatch.setenv("LIVETOP_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def fresh_heap(request: pytest.FixtureRequest) -> None:
     """Start each app test from a clean heap, as a console starts from a new process.
 

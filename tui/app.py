@@ -33,6 +33,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from tui import ui_state
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import Settings
@@ -40,6 +41,7 @@ from tui.engine import build_refresher
 from tui.screens.help import HelpScreen
 from tui.screens.live import ConsoleContext, LiveScreen
 from tui.screens.sessions import SessionsScreen
+from tui.session_list import SortKey, SortOrder
 from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
 from tui.textual_touches import install_partial_updates, quiet_driver_class
 
@@ -79,6 +81,8 @@ class LivetopApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]  # noqa: RUF012 (Textual's API)
+    # Short and narrow (80x24 over SSH): the detail pane folds into a summary line.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012 (Textual's API)
     # Send only the changed cells of a line (see partial_update.py); the benchmark's stock
     # baseline turns it off.
     PARTIAL_UPDATES: ClassVar[bool] = True
@@ -115,6 +119,8 @@ class LivetopApp(App[None]):
         self._next_alert: dict[EventKind, float] = {}  # when a kind's next toast may show
         self._unsubscribe = self.store.subscribe(self._on_store)
         self._collector = Collector()
+        self._ui_path = ui_state.state_path()
+        self.ui_state = ui_state.load(self._ui_path)  # the operator's choices of last time
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
@@ -134,7 +140,9 @@ class LivetopApp(App[None]):
 
     def on_mount(self) -> None:
         self._collector.start()
-        self.push_screen(SessionsScreen(self.context))
+        if self.ui_state.theme in self.available_themes:
+            self.theme = self.ui_state.theme
+        self.push_screen(SessionsScreen(self.context, order=self._remembered_order()))
         self._ticker = self.set_interval(1.0, self._tick)
         if self._start_polling:
             self.refresher.start()
@@ -146,6 +154,24 @@ class LivetopApp(App[None]):
         self._unsubscribe()
         await self.refresher.stop()
         self._collector.stop()
+
+    # -- remembered choices ------------------------------------------------------------------
+
+    def _remembered_order(self) -> SortOrder:
+        state = self.ui_state
+        if state.sort not in {k.value for k in SortKey}:
+            return SortOrder()
+        return SortOrder(SortKey(state.sort), state.sort_reverse)
+
+    def watch_theme(self, theme: str) -> None:
+        if theme != self.ui_state.theme and self.is_running:
+            self.ui_state.theme = theme
+            ui_state.save(self._ui_path, self.ui_state)
+
+    def on_sessions_screen_sort_changed(self, event: SessionsScreen.SortChanged) -> None:
+        self.ui_state.sort = event.order.key.value
+        self.ui_state.sort_reverse = event.order.reverse
+        ui_state.save(self._ui_path, self.ui_state)
 
     # -- store → screens -----------------------------------------------------------------
 
@@ -182,10 +208,9 @@ class LivetopApp(App[None]):
         """Draw the shown screen from the store now, with whatever is still queued. `tick`:
         the 1 s tick, which also moves clocks and ages."""
         self._take_pending()
-        if not self.screen_stack:  # closing
-            return
-        screen = self.screen
-        if isinstance(screen, LiveScreen):
+        # The top screen, or the one behind a dialog (help, the palette) that still shows.
+        screen = next((s for s in reversed(self.screen_stack) if isinstance(s, LiveScreen)), None)
+        if screen is not None:
             with suppress(NoMatches):  # the app is closing: the screen's children are gone
                 screen.redraw(tick=tick)
 

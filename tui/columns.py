@@ -61,16 +61,30 @@ def _seen(s: Session, now: datetime) -> str:
     return fmt.age(s.last_seen, now)
 
 
+TAIL = "\x00"  # in a cell's text: what follows is kept when the rest is cut (never in data:
+# `safe_text` shows a NUL from a provider as the four characters \x00)
+
+
+def _issue(s: Session, now: datetime) -> str:
+    """Why a session is unhealthy, in the provider's words: the first issue, and how many
+    more (the detail pane has them all)."""
+    if not s.issues:
+        return ""
+    more = f"{TAIL} +{len(s.issues) - 1}" if len(s.issues) > 1 else ""
+    return fmt.safe_text(s.issues[0], 80) + more
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("PROVIDER", 9, 5, lambda s, now: s.provider),
     Column("NAME", 0, 0, lambda s, now: s.name or s.id),  # width 0: takes what is left
     Column("STATE", 9, 0, lambda s, now: s.state.value),
     Column("HEALTH", 6, 1, _health),
+    Column("ISSUE", 24, 6, _issue),
     Column("ON AIR", 7, 3, _on_air, right=True),
     Column("INGEST", 10, 2, lambda s, now: _rate(s, "ingest_bps", s.ingest_bps), right=True),
-    Column("OUTGOING", 10, 6, lambda s, now: _rate(s, "outgoing_bps", s.outgoing_bps), right=True),
+    Column("OUTGOING", 10, 7, lambda s, now: _rate(s, "outgoing_bps", s.outgoing_bps), right=True),
     Column("SEEN", 6, 4, _seen, right=True),
-    Column("REC", 7, 7, lambda s, now: s.recording or "—"),
+    Column("REC", 7, 8, lambda s, now: s.recording or "—"),
 )
 
 
@@ -92,6 +106,16 @@ def stable_for(s: Session, now: datetime) -> float:
     return wait
 
 
+# The column each sort order is read from ("": the marks' column, trouble first).
+SORT_COLUMNS = {
+    "trouble": "",
+    "name": "NAME",
+    "state": "STATE",
+    "health": "HEALTH",
+    "bitrate": "INGEST",
+    "last seen": "SEEN",
+}
+
 NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
 GUTTER = 2  # a status mark that reads without colour: ! unhealthy, + new, - ended, ~ stale
 
@@ -110,7 +134,13 @@ def fit_columns(width: int) -> list[tuple[Column, int]]:
 
 
 def cell(text: str, width: int, right: bool) -> str:
-    """`text` made safe and fitted to `width` cells (cut with an ellipsis, or padded)."""
+    """`text` made safe and fitted to `width` cells (cut with an ellipsis, or padded); a
+    `TAIL` part stays whole when the head is cut."""
+    head, _, tail = text.partition(TAIL)
+    if tail and cell_len(head) + cell_len(tail) > width:
+        return cell(head, max(0, width - cell_len(tail)), right) + tail
+    if tail:
+        text = head + tail
     text = fmt.safe_text(text, 400)
     # Measure in terminal cells, not characters: a CJK or emoji name is twice as wide.
     used = cell_len(text)

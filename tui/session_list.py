@@ -4,7 +4,8 @@ Pure functions over `Session`, no Textual, so they are unit-tested directly.
 
 Filter: whitespace-separated terms, all of which must match. A bare word matches the name, id or
 provider (case-insensitive substring); `state:live`, `health:bad|ok|unknown`, `provider:NAME` and
-`kind:livepeer|uiza|calls` match exactly; a leading `-` negates any term.
+`kind:livepeer|uiza|calls` match exactly; `health:WORD` matches the words of an issue
+(`health:keyframe`); a leading `-` negates any term.
 """
 
 from __future__ import annotations
@@ -134,10 +135,13 @@ def _term(word: str) -> Callable[[Session], bool] | str:
     if field == "health":
         if value in ("unknown", "none", "?"):
             return lambda s: s.healthy is None
-        if value not in _HEALTH_WORDS:
-            return f"unknown health {value!r} (bad, ok, unknown)"
-        want = _HEALTH_WORDS[value]
-        return lambda s: s.healthy is want
+        if value in _HEALTH_WORDS:
+            want = _HEALTH_WORDS[value]
+            return lambda s: s.healthy is want
+        if not value:
+            return "health: bad, ok, unknown, or words of an issue"
+        # Any other word: sessions with an issue that says it (health:keyframe).
+        return lambda s: any(value in issue.casefold() for issue in s.issues)
     if field == "provider":
         return lambda s: s.provider.casefold() == value
     if field == "kind":

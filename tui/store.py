@@ -209,6 +209,13 @@ class SessionStore:
     def statuses(self) -> tuple[ProviderStatus, ...]:
         return tuple(data.status for data in self._providers.values())
 
+    def listed(self, key: SessionKey) -> bool:
+        """True when the provider's poll lists this session; False for one that only a
+        drill-down fetched (an entity's whole history), which the main list and the counts
+        leave out."""
+        data = self._providers.get(key.provider)
+        return data is not None and key.id in data.sessions and key.id not in data.adhoc
+
     def is_stale(self, key: SessionKey) -> bool:
         """True while the session's provider is stale or its last partial fetch missed it."""
         data = self._providers.get(key.provider)
@@ -556,8 +563,9 @@ class SessionStore:
         status, events = data.status, merge.events
         stale = self._is_stale_now(status, now)
         name = status.name
-        if stale != status.stale or status.session_count != len(data.sessions):
-            status = data.status = replace(status, stale=stale, session_count=len(data.sessions))
+        listed = len(data.sessions) - len(data.adhoc)
+        if stale != status.stale or status.session_count != listed:
+            status = data.status = replace(status, stale=stale, session_count=listed)
         if status.failing and not old_status.failing:
             detail = status.last_error or ""
             events.append(StoreEvent(now, EventKind.PROVIDER_FAILED, name, None, name, detail))
@@ -618,14 +626,19 @@ def _transitions(
 
 
 def _count(data: _ProviderData) -> Counts:
+    """What the provider's polls list (not what drill-downs fetched besides)."""
     live = unhealthy = 0
-    for s in data.sessions.values():
+    adhoc = data.adhoc
+    for sid, s in data.sessions.items():
+        if sid in adhoc:
+            continue
         if s.state is _LIVE:
             live += 1
         if s.healthy is False and s.state is not _ENDED:
             unhealthy += 1
-    total = len(data.sessions)
-    return Counts(total, live, unhealthy, total if data.status.stale else len(data.missing))
+    total = len(data.sessions) - len(adhoc)
+    missing = len(data.missing - adhoc.keys())
+    return Counts(total, live, unhealthy, total if data.status.stale else missing)
 
 
 def _describe(error: BaseException | str) -> tuple[str, str]:

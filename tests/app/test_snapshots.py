@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from support.app import frozen_app, poll_each, wait_for
 from tui.sim import Fault
 from tui.widgets.sessions_table import SessionsTable
@@ -114,3 +116,39 @@ def test_light_theme(snap_compare: Any, frozen_sim: Any) -> None:
         await ready(app)(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_main_view_200x50(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+    assert snap_compare(app, terminal_size=(200, 50), run_before=ready(app))
+
+
+def test_no_color_80x24(
+    snap_compare: Any, frozen_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR: Textual draws in greys; trouble is a reversed band, the cursor still reads."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = frozen_app(frozen_sim)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(app))
+
+
+def test_sixteen_colours_120x36(snap_compare: Any, frozen_sim: Any) -> None:
+    """The ANSI theme: the terminal's own 16 colours."""
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        app.theme = "ansi-dark"
+        await ready(app)(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_detail_opened_at_80x24(snap_compare: Any, frozen_sim: Any) -> None:
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from tui.app import LivetopApp
 from tui.columns import fit_columns
@@ -28,7 +28,9 @@ from tui.store import StoreDiff
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.provider_bar import ProviderBar
+from tui.widgets.session_summary import SessionSummary
 from tui.widgets.status_header import StatusHeader
 
 _GUTTER = {"unhealthy": "!", "new": "+", "ended": "-", "stale": "~"}
@@ -205,10 +207,11 @@ class BaselineScreen(SessionsScreen):
                 clock=context.now,
                 id="sessions",
             )
-            yield DetailPane(clock=context.now_s, id="detail")
+            yield DetailPane(clock=context.now_s, fields=False, id="detail")
+        yield SessionSummary(clock=context.now_s, id="summary")
         yield EventLog(id="events")
         yield FilterBar(id="filter")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     @property
     def table(self) -> Any:

@@ -138,8 +138,9 @@ class Matrix:
             assert not any(self.store.is_stale(k) for k in keys_of(self.store, other))
 
     def stale_on_screen(self, name: str) -> None:
-        """The failing provider's rows carry the stale mark (`~`, unless a stronger mark wins:
-        `!` unhealthy, `+` new, `-` ended); nobody else's do. Its detail pane says STALE."""
+        """The failing provider's rows all carry the stale mark (`~`, second in the gutter,
+        after `!` unhealthy, `+` new or `-` ended when those hold too); nobody else's do. Its
+        detail pane says STALE."""
         table = self.app.screen.query_one(SessionsTable)
         table.select_key(min(keys_of(self.store, name)))
         self.app.redraw(tick=True)
@@ -151,8 +152,8 @@ class Matrix:
         rows = [(gutter, who) for gutter, who in rows if who in KIND_OF]
         mine = [gutter for gutter, who in rows if who == name]
         assert mine, "no row of the failing provider on screen"
-        assert all(g in ("~ ", "! ", "+ ", "- ") for g in mine) and "~ " in mine, mine
-        assert all(g != "~ " for g, who in rows if who != name), rows
+        assert mine and all(g in (" ~", "!~", "+~", "-~") for g in mine), mine
+        assert all(g[1] != "~" for g, who in rows if who != name), rows
 
     async def run(self, name: str, cell: Cell, cells_of: list[Cell]) -> None:
         kind, store = KIND_OF[name], self.store

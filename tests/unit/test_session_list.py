@@ -38,7 +38,10 @@ def s(
 
 SESSIONS = [
     s("a1", "Main stage", ingest=5e6, seen=1, started=3600),
-    s("b2", "Backup", healthy=False, ingest=1e6, seen=3),
+    replace(
+        s("b2", "Backup", healthy=False, ingest=1e6, seen=3),
+        issues=("No keyframes in the last 10 s", "Bitrate dropped"),
+    ),
     s("c3", "Old talk", state=SessionState.ENDED, healthy=None, seen=900),
     s("u1", "entity-9", provider="uiza", kind=ProviderKind.UIZA, healthy=None, seen=20, started=60),
     s(
@@ -86,6 +89,13 @@ def test_field_terms_and_negation() -> None:
     assert ids("provider:uiza") == ["u1"]
     assert ids("kind:calls") == ["k1"]
     assert ids("state:live -provider:uiza health:ok") == ["a1"]
+
+
+def test_health_words_match_the_issues() -> None:
+    assert ids("health:keyframe") == ["b2"]
+    assert ids("health:KEYFRAMES -health:bitrate") == []
+    assert ids("-health:keyframe state:live") == ["a1", "u1"]
+    assert parse_filter("health:").problems
 
 
 def test_unknown_terms_are_reported_not_raised() -> None:

@@ -28,9 +28,9 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("/", "filter: words match name, id, provider"),
             ("", "state:live  health:bad  provider:NAME  kind:uiza"),
             ("", "-word leaves out what matches"),
+            ("t", "sort trouble first (the default order)"),
             ("n s h b l", "sort by name, state, health, bitrate, last seen"),
-            ("", "press the same sort key again to reverse"),
-            ("t", "back to the default order: trouble first"),
+            ("", "the same key again reverses; the header marks it ↓ ↑"),
         ),
     ),
     (
@@ -42,6 +42,14 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("e", "show / hide the event log"),
             ("c", "copy the selected session id (works over SSH)"),
             ("x", "reveal the selected stream key for 10 s"),
+        ),
+    ),
+    (
+        "Reading the list",
+        (
+            ("!  +  -  ~", "unhealthy, just live, just ended, stale data"),
+            ("HEALTH —", "unknown: the provider does not report health"),
+            ("ISSUE", "the provider's first issue (all of them: the detail)"),
         ),
     ),
     ("App", (("Ctrl+P", "command palette: every action"), ("?", "this help"), ("q", "quit"))),

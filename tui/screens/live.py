@@ -52,6 +52,11 @@ class LiveScreen(Screen[None]):
         self.context = context
         self.ready = False  # its widgets are composed: set by the subclass's on_mount
 
+    def on_mount(self) -> None:
+        # Without colour (NO_COLOR) Textual draws in greys: styles that lean on colour to
+        # stand out (trouble) switch to reverse video (livetop.tcss, `.-mono`).
+        self.set_class(getattr(self.app, "no_color", False), "-mono")
+
     def note(self, diffs: Sequence[StoreDiff], first_loads: set[str]) -> None:
         """What the store changed since the last call (`first_loads`: providers whose first
         data these diffs carry). Called for every screen on the stack, shown or not."""

@@ -8,13 +8,13 @@ from typing import ClassVar
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from tui import format as fmt
 from tui.models import SessionKey
 from tui.screens.drill import follow_session
 from tui.screens.live import ConsoleContext, LiveScreen
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.status_header import StatusHeader
 
@@ -28,6 +28,8 @@ class SessionScreen(LiveScreen):
         Binding("r", "app.refresh_now", "Refresh"),
         Binding("c", "copy_id", "Copy id"),
         Binding("x", "reveal", "Reveal key"),
+        Binding("q", "app.quit", "Quit"),
+        Binding("question_mark", "app.help", "Help"),
     ]
 
     def __init__(self, context: ConsoleContext, key: SessionKey, trail: str) -> None:
@@ -39,10 +41,22 @@ class SessionScreen(LiveScreen):
         yield StatusHeader(clock=self.context.now)
         yield ProviderBar(self.context.providers, clock=self.context.clock.time, id="providers")
         yield DetailPane(clock=self.context.now_s, id="session-detail")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.ready = True
+        self.query_one(KeyBar).show(
+            (
+                ("esc", "back"),
+                ("↑ ↓ PgUp PgDn", "scroll"),
+                ("p", "pause"),
+                ("r", "refresh"),
+                ("c", "copy id"),
+                ("x", "stream key"),
+                ("q", "quit"),
+                ("^p", "palette"),
+            )
+        )
         session = self.context.store.get(self.key)
         self._name = session.name if session and session.name else self.key.id
         self.redraw()

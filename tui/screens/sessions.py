@@ -12,9 +12,10 @@ from typing import ClassVar
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer
+from textual.message import Message
 
 from tui import format as fmt
+from tui.columns import SORT_COLUMNS
 from tui.models import ProviderKind, Session, SessionKey, SessionState
 from tui.screens.drill import follow_related
 from tui.screens.live import ConsoleContext, LiveScreen
@@ -23,7 +24,9 @@ from tui.store import StoreDiff
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.provider_bar import ProviderBar
+from tui.widgets.session_summary import SessionSummary
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
@@ -48,8 +51,31 @@ class Scope:
 class SessionsScreen(LiveScreen):
     """A live list with its detail pane."""
 
+    class SortChanged(Message):
+        """The operator picked another order (the app remembers it for the next run)."""
+
+        def __init__(self, order: SortOrder) -> None:
+            self.order = order
+            super().__init__()
+
+    # What the key bar shows, most wanted first: it keeps what fits (help has them all).
+    KEYS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("⏎", "drill down"),
+        ("/", "filter"),
+        ("d", "details"),
+        ("q", "quit"),
+        ("p", "pause"),
+        ("r", "refresh"),
+        ("e", "events"),
+        ("t n s h b l", "sort"),
+        ("+ -", "pace"),
+        ("c", "copy id"),
+        ("x", "stream key"),
+        ("f", "raw fields"),
+        ("esc", "back"),
+        ("^p", "palette"),
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Footer order is priority order: it scrolls sideways when 80 columns cannot hold it all.
         Binding("slash", "filter", "Filter"),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
@@ -67,25 +93,35 @@ class SessionsScreen(LiveScreen):
         Binding("c", "copy_id", "Copy id"),
         Binding("x", "reveal", "Reveal key"),
         Binding("f", "toggle_fields", "Raw fields", show=False),
+        Binding("d", "details", "Details", show=False),
         Binding("escape", "back", "Back / clear filter"),
     ]
 
     def __init__(
-        self, context: ConsoleContext, scope: Scope | None = None, trail: str = ""
+        self,
+        context: ConsoleContext,
+        scope: Scope | None = None,
+        trail: str = "",
+        *,
+        order: SortOrder | None = None,
     ) -> None:
         super().__init__(context)
         self.scope = scope or Scope()
         self.trail = f"{trail} › {self.scope.crumb}" if trail else self.scope.crumb
-        self.order = SortOrder()
+        self.order = order or SortOrder()
         self.filter: Filter = parse_filter("")
         self._list = self._new_list()
         self._rebuild = True  # the next redraw filters and sorts from scratch
         self._touched: set[SessionKey] = set()  # sessions the store changed since the last redraw
         self._table: SessionsTable | None = None
+        self._chosen: SessionKey | None = None  # the cursor's session while a filter is typed
 
     def _new_list(self) -> SessionList:
-        include = self.scope.includes if self.scope.provider is not None else None
-        return SessionList(self.filter, self.order, include)
+        if self.scope.provider is not None:
+            return SessionList(self.filter, self.order, self.scope.includes)
+        # What a drill-down fetched (an entity's whole history) stays in the drill-down.
+        store = self.context.store
+        return SessionList(self.filter, self.order, lambda s: store.listed(s.key))
 
     def compose(self) -> ComposeResult:
         context = self.context
@@ -103,9 +139,10 @@ class SessionsScreen(LiveScreen):
             # Beside the list, the raw fields wait for `f`: they differ in length from one
             # session to the next, and every line below them would repaint on each move.
             yield DetailPane(clock=context.now_s, fields=False, id="detail")
+        yield SessionSummary(clock=context.now_s, id="summary")
         yield EventLog(id="events")
         yield FilterBar(id="filter")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     @property
     def table(self) -> SessionsTable:
@@ -116,6 +153,7 @@ class SessionsScreen(LiveScreen):
         self.ready = True
         self.query_one(FilterBar).display = False
         self.query_one(EventLog).display = False
+        self.query_one(KeyBar).show(self.KEYS)
         self.redraw()
         self.table.focus()
 
@@ -163,6 +201,7 @@ class SessionsScreen(LiveScreen):
             touched, self._touched = self._touched, set()
             moved = bool(touched) and self._list.update(store.get, touched)
         table.expire_marks(context.clock.monotonic())
+        table.sort_mark = (SORT_COLUMNS[self.order.key.value], self.order.reverse)
         if moved:
             table.set_rows(self._list.keys)
         else:
@@ -177,7 +216,11 @@ class SessionsScreen(LiveScreen):
             events.show(store.events)
 
     def _crumbs(self) -> str:
-        return fmt.safe_text(self.trail, 120)
+        """Where the list is (the drill-down trail) and what it leaves out (the filter)."""
+        crumbs = fmt.safe_text(self.trail, 120)
+        if self.filter.text:
+            crumbs += f" · /{fmt.safe_text(self.filter.text, 60)}"
+        return crumbs
 
     def _show_detail(self) -> None:
         store = self.context.store
@@ -186,6 +229,7 @@ class SessionsScreen(LiveScreen):
         history = store.history(key) if key else ()
         stale = store.is_stale(key) if key else False
         self.query_one(DetailPane).show(session, history, stale=stale)
+        self.query_one(SessionSummary).show(session)
 
     def on_sessions_table_highlighted(self, event: SessionsTable.Highlighted) -> None:
         self._show_detail()
@@ -203,13 +247,20 @@ class SessionsScreen(LiveScreen):
             parent = "stream" if session.kind is ProviderKind.LIVEPEER else "entity"
             crumb = f"{session.provider} {parent} {session.parent_id[:12]}"
             scope = Scope(crumb, session.provider, session.parent_id)
-            self.app.push_screen(RelatedScreen(self.context, scope, self.trail, select=event.key))
+            # The drill-down keeps the order the operator chose.
+            related = RelatedScreen(
+                self.context, scope, self.trail, select=event.key, order=self.order
+            )
+            self.app.push_screen(related)
         else:
             self.app.push_screen(SessionScreen(self.context, event.key, self.trail))
 
     # -- actions --------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        # The session to keep the cursor on while the filter is typed, if it still matches:
+        # a half-typed filter may match nothing for a moment.
+        self._chosen = self.table.cursor_key
         self.query_one(FilterBar).open(self.filter.text)
 
     def on_input_changed(self, event: FilterBar.Changed) -> None:
@@ -219,6 +270,7 @@ class SessionsScreen(LiveScreen):
 
     def on_filter_bar_done(self, event: FilterBar.Done) -> None:
         self._set_filter(event.text)
+        self._chosen = None
         if self.filter.problems:
             self.notify("; ".join(self.filter.problems), title="Filter", severity="warning")
         self.table.focus()
@@ -229,16 +281,32 @@ class SessionsScreen(LiveScreen):
 
     def action_sort(self, key: str) -> None:
         self.order = self.order.pressed(SortKey(key))
-        self.notify(f"sorted by {self.order.label}", timeout=1.5)
         self._resort()
+        self.post_message(self.SortChanged(self.order))
 
     def _resort(self) -> None:
         self._list = self._new_list()
         self._rebuild = True
+        cursor = self._chosen or self.table.cursor_key
         self.redraw()
+        if cursor is not None and cursor in self._list.keys:
+            self.table.select_key(cursor)  # still shown: the cursor stays on its session
+
+    def action_details(self) -> None:
+        """Open the detail pane (where it is folded to a summary line) and give it the keys
+        (↑/↓ scroll it); again, back to the list."""
+        pane = self.query_one(DetailPane)
+        if pane.has_focus:
+            self.remove_class("-detail-open")
+            self.table.focus()
+        else:
+            self.add_class("-detail-open")
+            pane.focus()
 
     def action_back(self) -> None:
-        if self.filter:
+        if self.query_one(DetailPane).has_focus:
+            self.action_details()  # Esc in the pane: back to the list
+        elif self.filter:
             self._set_filter("")
         elif len(self.app.screen_stack) > 2:
             self.app.pop_screen()
@@ -270,7 +338,8 @@ class SessionsScreen(LiveScreen):
         yield SystemCommand("Reveal the stream key", "x", self.action_reveal)
         yield SystemCommand("Show / hide raw fields", "f", self.action_toggle_fields)
         for key in SORTS:
-            yield SystemCommand(f"Sort by {key}", "press again to reverse", _sorter(self, key))
+            title = "Sort trouble first (the default)" if key == "trouble" else f"Sort by {key}"
+            yield SystemCommand(title, "the same again reverses", _sorter(self, key))
 
 
 def _sorter(screen: SessionsScreen, key: str) -> Callable[[], None]:
@@ -287,8 +356,9 @@ class RelatedScreen(SessionsScreen):
         trail: str,
         *,
         select: SessionKey | None = None,
+        order: SortOrder | None = None,
     ) -> None:
-        super().__init__(context, scope, trail)
+        super().__init__(context, scope, trail, order=order)
         self._select = select
 
     def on_mount(self) -> None:

@@ -77,7 +77,11 @@ def describe(
         lines.append(
             _folded(("STALE: the provider's last poll failed; this is its last good data", "bold"))
         )
-    health = {True: "ok", False: "UNHEALTHY", None: "unknown"}[s.healthy]
+    health = {
+        True: "ok",
+        False: "UNHEALTHY",
+        None: "unknown: not reported by the provider",
+    }[s.healthy]
     lines.append(_row("state", s.state.value, "bold"))
     lines.append(_row("health", health, "bold" if s.healthy is False else ""))
     lines.append(_row("id", fmt.safe_text(s.id, 200)))
@@ -141,12 +145,12 @@ class DetailPane(LineView, can_focus=True):
     (↑/↓, PgUp/PgDn, Home/End) when focused, and with the mouse wheel."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "scroll_up", "Up", show=False),
-        Binding("down,j", "scroll_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "scroll_home", "Top", show=False),
-        Binding("end,G", "scroll_end", "Bottom", show=False),
+        Binding("up,k", "scroll_lines(-1)", "Up", show=False),
+        Binding("down,j", "scroll_lines(1)", "Down", show=False),
+        Binding("pageup", "scroll_pages(-1)", "Page up", show=False),
+        Binding("pagedown", "scroll_pages(1)", "Page down", show=False),
+        Binding("home,g", "scroll_lines(-1000000)", "Top", show=False),
+        Binding("end,G", "scroll_lines(1000000)", "Bottom", show=False),
     ]
 
     def __init__(
@@ -243,6 +247,18 @@ class DetailPane(LineView, can_focus=True):
         return strips, self.moment + stays(session, now) - 1e-6
 
     # -- the stream key ------------------------------------------------------------------------
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        # No scrollbar is drawn (Textual would then refuse to scroll): it scrolls all the same.
+        return not self.disabled and self.max_scroll_y > 0
+
+    def action_scroll_lines(self, lines: int) -> None:
+        """Scroll at once (no animation: over SSH every step of one is a frame)."""
+        self.scroll_to(y=self.scroll_offset.y + lines, animate=False, immediate=True)
+
+    def action_scroll_pages(self, pages: int) -> None:
+        self.action_scroll_lines(pages * max(1, self.size.height - 1))
 
     def toggle_fields(self) -> None:
         """Show or hide the provider's raw fields."""

@@ -25,8 +25,9 @@ from tui.widgets.line_view import LineView, Same
 
 Lookup = Callable[[SessionKey], Session | None]
 
-# A status mark that reads without colour, by row style.
-_MARKS = {"unhealthy": "! ", "new": "+ ", "ended": "- ", "stale": "~ "}
+# Marks that read without colour: what happened (unhealthy, just live, just ended), then
+# whether the data is stale; both show when both hold ("!~").
+_MARKS = {"unhealthy": "!", "new": "+", "ended": "-"}
 
 
 class SessionsTable(LineView, can_focus=True):
@@ -82,6 +83,9 @@ class SessionsTable(LineView, can_focus=True):
         self._cursor: SessionKey | None = None
         self._follow_top = True  # until the operator moves the cursor
         self._marks: dict[SessionKey, tuple[str, float]] = {}  # key -> ("new"|"ended", until)
+        # The column the rows are sorted by ("": the marks, for trouble first) and whether
+        # reversed; set by the screen, drawn in the header.
+        self.sort_mark: tuple[str, bool] = ("", False)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -184,36 +188,46 @@ class SessionsTable(LineView, can_focus=True):
         return len(self._keys) + 1  # the header line and the rows
 
     def lines(self, width: int, height: int, top: int) -> list[Strip]:
-        strips = [self.memo(("header", width), lambda: (self._header(width), float("inf")))]
+        header = ("header", self.sort_mark, width)
+        strips = [self.memo(header, lambda: (self._header(width), float("inf")))]
         now = self._now()
         for key in self._keys[top : top + height - 1]:
             session = self._lookup(key)
             if session is None:
                 strips.append(self.blank(width))
                 continue
-            style = self._row_style(session, self._marks.get(key, ("", 0.0))[0])
+            kind = self._row_kind(session, self._marks.get(key, ("", 0.0))[0])
+            stale = self._is_stale(session)
             cursor = key == self._cursor
-            build = partial(self._row, session, style, cursor, now)
-            strips.append(self.memo((Same(session), style, cursor, width), build))
+            build = partial(self._row, session, kind, stale, cursor, now)
+            inputs = (Same(session), kind, stale, cursor, width)
+            strips.append(self.memo(inputs, build))
         return strips
 
-    def _row_style(self, session: Session, mark: str) -> str:
+    def _row_kind(self, session: Session, mark: str) -> str:
         if session.is_live and session.unhealthy:
             return "unhealthy"
         if mark:
             return mark
-        if self._is_stale(session):
-            return "stale"
         return "" if session.is_live else "dim"
 
     def _header(self, width: int) -> Strip:
+        """Column labels; the sorted one carries the direction (↓ as the key orders, ↑
+        reversed); sorted by trouble, the marks' column does."""
         columns = fit_columns(width)
         style = self.rich_style + self.get_component_rich_style("sessions-table--header")
-        text = " " * GUTTER + " ".join(cell(c.label, w, c.right) for c, w in columns)
+        sorted_by, reverse = self.sort_mark
+        arrow = "↑" if reverse else "↓"
+        gutter = f"!{arrow}" if sorted_by == "" else " " * GUTTER
+        labels = (
+            cell(f"{c.label} {arrow}" if c.label == sorted_by else c.label, w, c.right)
+            for c, w in columns
+        )
+        text = gutter + " ".join(labels)
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _row(
-        self, session: Session, kind: str, is_cursor: bool, now: datetime
+        self, session: Session, kind: str, stale: bool, is_cursor: bool, now: datetime
     ) -> tuple[Strip, float]:
         """A row's strip, and until when the clock leaves its ages as they read now."""
         width = self.scrollable_content_region.width
@@ -221,11 +235,12 @@ class SessionsTable(LineView, can_focus=True):
         style = self.rich_style
         if kind:
             style += self.get_component_rich_style(f"sessions-table--{kind}")
+        if stale:
+            style += self.get_component_rich_style("sessions-table--stale")
         if is_cursor:
             style += self.get_component_rich_style("sessions-table--cursor")
-        text = _MARKS.get(kind, "  ") + " ".join(
-            cell(col.render(session, now), w, col.right) for col, w in columns
-        )
+        gutter = _MARKS.get(kind, " ") + ("~" if stale else " ")
+        text = gutter + " ".join(cell(col.render(session, now), w, col.right) for col, w in columns)
         # One segment, one style: every extra style change costs its full SGR sequence.
         strip = Strip([Segment(text, style)]).adjust_cell_length(width, style)
         return strip, now.timestamp() + stable_for(session, now) - 1e-6  # never late

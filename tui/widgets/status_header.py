@@ -35,8 +35,9 @@ class StatusHeader(LineView):
     def crumbs(self) -> str:
         return self._crumbs
 
-    def status_text(self) -> Text:
-        """Everything left of the clock."""
+    def status_text(self, room: int | None = None) -> Text:
+        """Everything left of the clock; the trail (scope and filter) gives way first, cut
+        from its start, so that counts and the clock always read."""
         c = self._counts
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" livetop ", "bold")
@@ -49,25 +50,31 @@ class StatusHeader(LineView):
             text.append(f" ~ {c.stale} stale ")
         if self._paused:
             text.append(" ❚❚ PAUSED ", "bold reverse")
-        if self._crumbs:
-            text.append(f"  {self._crumbs}", "italic")
+        crumbs = self._crumbs
+        left = (room if room is not None else 1 << 30) - text.cell_len - 2
+        if crumbs and left < len(crumbs):
+            crumbs = "…" + crumbs[len(crumbs) - left + 1 :] if left > 8 else ""
+        if crumbs:
+            text.append(f"  {crumbs}", "italic")
         return text
 
-    def clock_text(self) -> str:
+    def clock_text(self, width: int = 200) -> str:
+        """UTC, and local time when it differs and the line is wide enough for both."""
         now = datetime.fromtimestamp(self.moment, UTC)
         local = now.astimezone()
         clock = f"{now:%H:%M:%S} UTC "
-        if local.utcoffset():
+        if local.utcoffset() and width >= 100:
             clock = f"{clock}· {local:%H:%M:%S} {local:%Z} "
         return clock
 
     def lines(self, width: int, height: int, top: int) -> list[Strip]:
-        status, clock = self.status_text(), self.clock_text()
+        clock = self.clock_text(width)
+        status = self.status_text(room=width - len(clock) - 1)
         inputs = (status.plain, tuple(status.spans), clock, width)
         return [self.memo(inputs, lambda: (self._line(status, clock, width), math.inf))]
 
     def _line(self, status: Text, clock: str, width: int) -> Strip:
-        # The clock only where it fits with a space to spare.
+        # The clock only where it fits with a space to spare (the trail made room for it).
         if width - status.cell_len - len(clock) >= 1:
             status.pad_right(width - status.cell_len - len(clock))
             status.append(clock)
