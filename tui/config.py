@@ -42,7 +42,7 @@ from tui.models import ProviderKind
 if TYPE_CHECKING:
     import httpx
 
-    from tui.providers.base import Clock, Provider
+    from tui.providers.base import Provider, UtcNow
     from tui.providers.scheduler import RequestScheduler
     from tui.sim import RunningSimulator
 
@@ -180,7 +180,7 @@ class ProviderConfig(BaseModel):
         self,
         *,
         timeout: httpx.Timeout | None = None,
-        clock: Clock | None = None,
+        clock: UtcNow | None = None,
         scheduler: RequestScheduler | None = None,
     ) -> Provider:
         """A fresh client for this provider (imports httpx, so only when one is needed).

@@ -9,7 +9,7 @@ import httpx
 from pydantic import SecretStr
 
 from tui.models import ProviderKind
-from tui.providers.base import DEFAULT_TIMEOUT, Clock, Provider, utc_now
+from tui.providers.base import DEFAULT_TIMEOUT, Provider, UtcNow, utc_now
 from tui.providers.bounds import DEFAULT_DEADLINE, DEFAULT_MAX_BODY
 from tui.providers.calls import CallsClient
 from tui.providers.errors import (
@@ -53,7 +53,7 @@ def build_client(
     base_url: str | None = None,
     ids: Sequence[str] = (),
     timeout: httpx.Timeout | None = None,
-    clock: Clock | None = None,
+    clock: UtcNow | None = None,
     deadline: float = DEFAULT_DEADLINE,
     max_body: int = DEFAULT_MAX_BODY,
     scheduler: RequestScheduler | None = None,

@@ -55,7 +55,9 @@ SLICE = 250
 # Provider text in error messages is untrusted and unbounded: keep one readable line.
 _MAX_MESSAGE = 300
 
-Clock = Callable[[], datetime]
+# What a client judges "live" by: UTC now (tests freeze it). Not `tui.clock.Clock`, the
+# injectable time of the loops.
+UtcNow = Callable[[], datetime]
 T = TypeVar("T")
 
 
@@ -163,7 +165,7 @@ class BaseClient:
         base_url: str | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock = utc_now,
+        clock: UtcNow = utc_now,
         deadline: float = DEFAULT_DEADLINE,
         max_body: int = DEFAULT_MAX_BODY,
         scheduler: RequestScheduler | None = None,
