@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -206,3 +207,15 @@ async def test_key_never_in_messages_reprs_or_echoed_errors() -> None:
     for text in (str(caught.value), repr(caught.value), caught.value.message):
         assert KEY not in text
     assert "**********" in caught.value.message
+
+
+def test_one_tls_context_for_every_https_client_and_none_for_plain_http() -> None:
+    """Building a verifying TLS context loads the CA certificates (~30 ms): the console builds
+    one client per provider at start-up, so they share one; plain http (the simulator on
+    loopback) needs none."""
+    from tui.providers import base
+
+    assert base._tls("http://127.0.0.1:8787/livepeer/api") is False
+    shared = base._tls("https://livepeer.studio/api")
+    assert isinstance(shared, ssl.SSLContext) and shared.verify_mode is ssl.CERT_REQUIRED
+    assert base._tls("https://api.uiza.sh") is shared

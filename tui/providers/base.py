@@ -7,9 +7,11 @@ leaves it as a `ProviderError` (see `errors.py`); nothing else escapes a client 
 from __future__ import annotations
 
 import asyncio
+import functools
 import email.utils
 import json
 import os
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -97,6 +99,20 @@ class Provider(Protocol):
     ) -> None: ...
 
 
+@functools.cache
+def _shared_tls() -> ssl.SSLContext:
+    """One verifying TLS context for every client: building one loads the system's CA
+    certificates, ~30 ms each, and the console builds a client per provider at start-up."""
+    return ssl.create_default_context()
+
+
+def _tls(base_url: str) -> ssl.SSLContext | bool:
+    """The TLS context for a base URL: the shared verifying one, or none for plain HTTP (the
+    simulator on loopback): a client never leaves its origin (no redirects; `Link` pages on
+    another host are refused), so an http:// client has nothing to verify."""
+    return False if base_url.startswith("http://") else _shared_tls()
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a `Retry-After` header: delta-seconds or an HTTP date; None if unusable."""
     if not value:
@@ -179,8 +195,9 @@ class BaseClient:
         self.deadline = deadline
         self.max_body = max_body
         self._reading = Reading(max_body)
+        base = base_url or self.default_base_url
         self._http = httpx.AsyncClient(
-            base_url=base_url or self.default_base_url,
+            base_url=base,
             headers={
                 "Authorization": self._auth_header(self._key.get_secret_value()),
                 "Accept": "application/json",
@@ -189,6 +206,7 @@ class BaseClient:
             timeout=timeout,
             limits=LIMITS,
             transport=transport,
+            verify=_tls(base),
             follow_redirects=False,  # a redirect must never carry our key to another host
         )
 
