@@ -117,7 +117,8 @@ SORT_COLUMNS = {
 }
 
 NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
-GUTTER = 2  # a status mark that reads without colour: ! unhealthy, + new, - ended, ~ stale
+# Marks that read without colour, then a space: ! unhealthy, + new, - ended; ~ stale.
+GUTTER = 3
 
 
 @lru_cache(maxsize=16)

@@ -285,7 +285,7 @@ async def test_the_console_shows_what_a_full_repaint_would(frozen_sim: Any) -> N
         terminal.assert_shows(app)
         shown = table_lines(terminal, app)
         assert shown == fresh_table_lines(app)
-        assert any(line.startswith(" ~uiza") for line in shown)
+        assert any(line.startswith(" ~ uiza") for line in shown)
         app._ticker.resume()
 
 

@@ -148,7 +148,7 @@ class Matrix:
         assert "STALE" in pane
         lines = assert_layout_intact(self.app)
         top = next(y for y, line in enumerate(lines) if "PROVIDER" in line and "NAME" in line)
-        rows = [(line[:2], line[2:].split(" ", 1)[0]) for line in lines[top + 1 :]]
+        rows = [(line[:2], line[3:].split(" ", 1)[0]) for line in lines[top + 1 :]]
         rows = [(gutter, who) for gutter, who in rows if who in KIND_OF]
         mine = [gutter for gutter, who in rows if who == name]
         assert mine, "no row of the failing provider on screen"

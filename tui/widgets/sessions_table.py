@@ -218,7 +218,7 @@ class SessionsTable(LineView, can_focus=True):
         style = self.rich_style + self.get_component_rich_style("sessions-table--header")
         sorted_by, reverse = self.sort_mark
         arrow = "↑" if reverse else "↓"
-        gutter = f"!{arrow}" if sorted_by == "" else " " * GUTTER
+        gutter = f"!{arrow} " if sorted_by == "" else " " * GUTTER
         labels = (
             cell(f"{c.label} {arrow}" if c.label == sorted_by else c.label, w, c.right)
             for c, w in columns
@@ -239,7 +239,7 @@ class SessionsTable(LineView, can_focus=True):
             style += self.get_component_rich_style("sessions-table--stale")
         if is_cursor:
             style += self.get_component_rich_style("sessions-table--cursor")
-        gutter = _MARKS.get(kind, " ") + ("~" if stale else " ")
+        gutter = _MARKS.get(kind, " ") + ("~ " if stale else "  ")
         text = gutter + " ".join(cell(col.render(session, now), w, col.right) for col, w in columns)
         # One segment, one style: every extra style change costs its full SGR sequence.
         strip = Strip([Segment(text, style)]).adjust_cell_length(width, style)
