@@ -7,8 +7,8 @@ leaves it as a `ProviderError` (see `errors.py`); nothing else escapes a client 
 from __future__ import annotations
 
 import asyncio
-import functools
 import email.utils
+import functools
 import json
 import os
 import ssl
