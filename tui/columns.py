@@ -116,7 +116,7 @@ SORT_COLUMNS = {
     "last seen": "SEEN",
 }
 
-NAME_MIN = 24  # below this, columns drop by priority: names are what operators read
+NAME_MIN = 22  # below this, columns drop by priority: names are what operators read
 # Marks that read without colour, then a space: ! unhealthy, + new, - ended; ~ stale.
 GUTTER = 3
 

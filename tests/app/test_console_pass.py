@@ -130,6 +130,7 @@ async def test_at_80x24_the_list_keeps_its_rows_and_d_opens_the_detail(
         await wait_for(pilot, lambda: loaded(app))
         view = table(app)
         assert view.size.height - 1 >= 14  # rows, under the column labels
+        assert "PROVIDER" in view.render_line(0).text  # and which provider each is
         summary = app.screen.query_one(SessionSummary)
         assert summary.display and not app.screen.query_one(DetailPane).display
         cursor = app.store.get(view.cursor_key) if view.cursor_key else None
@@ -271,3 +272,23 @@ async def test_an_unhealthy_row_says_why(sim: RunningSimulator) -> None:
         await pilot.press("slash", *"health:zebracorn", "enter")
         assert list(table(app).keys) == [sick.key]
         assert sick.state is SessionState.LIVE
+
+
+async def test_a_filter_typed_in_one_burst_reaches_the_prompt(sim: RunningSimulator) -> None:
+    """Over SSH (or pasted) `/`, the words and Enter arrive together: every key after `/`
+    belongs to the prompt, none to the list (where h sorts and Enter drills down)."""
+    from textual import events
+
+    app = live_app(sim)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        order = screen.order
+        for char in "/health:bad\r":
+            key = {"/": "slash", ":": "colon", "\r": "enter"}.get(char, char)
+            app.post_message(events.Key(key, None if char == "\r" else char))
+        await pilot.pause(0.3)
+        assert screen.filter.text == "health:bad"
+        assert id(app.screen) == id(screen)  # Enter closed the prompt, no drill-down
+        assert screen.order == order  # no sort key slipped through to the list

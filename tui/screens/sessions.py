@@ -76,7 +76,10 @@ class SessionsScreen(LiveScreen):
         ("^p", "palette"),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter"),
+        # A priority binding runs as the key is read, so that the keys typed (or pasted) right
+        # after it already find the prompt focused; Textual routes each key to the widget
+        # focused when it reads it.
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
         Binding("p", "app.pause", "Pause"),
@@ -258,6 +261,10 @@ class SessionsScreen(LiveScreen):
     # -- actions --------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        if bar.has_focus:  # the priority binding took a `/` typed into the filter itself
+            bar.insert_text_at_cursor("/")
+            return
         # The session to keep the cursor on while the filter is typed, if it still matches:
         # a half-typed filter may match nothing for a moment.
         self._chosen = self.table.cursor_key

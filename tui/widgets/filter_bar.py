@@ -35,7 +35,10 @@ class FilterBar(Input):
         self.value = current
         self.cursor_position = len(current)
         self.display = True
-        self.focus()
+        # At once, not `focus()` (which waits its turn in the queue): keys typed or pasted
+        # right after `/` are already queued behind it, and must reach this prompt, not the
+        # list (where `h` sorts and Enter drills down).
+        self.screen.set_focus(self)
 
     async def _on_key(self, event: events.Key) -> None:
         # Close on Enter here, not via a binding: bindings run only once the key has bubbled
