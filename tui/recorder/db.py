@@ -59,6 +59,7 @@ class RecordingError(Exception):
     """A recording cannot be used; `str()` is one line naming the file and what is wrong."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
+        reason = " ".join(reason.split())  # SQLite's messages can span lines
         super().__init__(f"{path}: {reason}")
         self.path = Path(path)
         self.reason = reason
@@ -96,7 +97,7 @@ def explain(path: Path | str, exc: BaseException) -> RecordingError:
         reason = "cannot open it (missing directory or no permission)"
     else:
         reason = text
-    return RecordingError(path, reason.replace("\n", " "))
+    return RecordingError(path, reason)
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -121,13 +122,14 @@ def open_writer(path: Path) -> sqlite3.Connection:
     conn = _connect(path, f"file:{_quote(path)}?mode=rw")
     try:
         fresh = _check(path, conn, writing=True)
+        if not fresh:
+            _check_integrity(path, conn)
         if fresh:
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # only possible before any table
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise RecordingError(path, f"cannot switch to WAL mode (still {mode})")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA journal_size_limit=8388608")
         if fresh:
             conn.executescript(
                 f"BEGIN IMMEDIATE;{SCHEMA}"
@@ -238,6 +240,18 @@ def _check_size(path: Path, conn: sqlite3.Connection) -> None:
         raise RecordingError(
             path, f"truncated ({on_disk} bytes on disk, {pages * size} expected); left as it is"
         )
+
+
+def _check_integrity(path: Path, conn: sqlite3.Connection) -> None:
+    """Before appending to a file, make sure it is sound: writing into a damaged file could
+    spread the damage. Reads the whole file once (seconds for a full 1 GiB recording, in the
+    recorder's thread)."""
+    try:
+        found = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise explain(path, exc) from None
+    if found != "ok":
+        raise RecordingError(path, f"damaged ({found}); it is left as it is")
 
 
 # -- one writer at a time -----------------------------------------------------------------------

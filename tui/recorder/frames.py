@@ -98,7 +98,15 @@ class _Mirrored:
 class Track:
     """The writer's mirror of one provider's sessions, producing its frames."""
 
-    def __init__(self, name: str, pid: int, ids: Ids, pages: Pages, scrub: Scrubber) -> None:
+    def __init__(
+        self,
+        name: str,
+        pid: int,
+        ids: Ids,
+        pages: Pages,
+        scrub: Scrubber,
+        events: list[tuple[float, float, str, str, str | None, str, str]],
+    ) -> None:
         self.name = name
         self.pid = pid
         self._ids, self._pages, self._scrub = ids, pages, scrub
@@ -110,9 +118,10 @@ class Track:
         self.status_json: dict[str, Any] | None = None
         self.frames: list[dict[str, Any]] = []
         self.polls: list[tuple[float, int, int]] = []  # (t, provider, health code)
-        self.events: list[tuple[float, float, str, str, str | None, str, str]] = []
+        self.events = events  # shared by every provider: rows in the order they happened
         self.t = float("-inf")  # the last frame's time: frames never go back in time
         self._page: Page | None = None
+        self._mark = 0  # pages from this number on were written since the last keyframe
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -130,15 +139,28 @@ class Track:
         return self.keyframe(t)
 
     def keyframe(self, t: float | None = None) -> dict[str, Any]:
-        """The whole state as it stands after the last frame."""
+        """The whole state as it stands after the last frame.
+
+        Sessions that settled (no longer live) since their base, and sessions whose base is
+        in one of the small pages written since the last keyframe, get a fresh base first,
+        in one page: a keyframe then stays small (mostly bare references) and a reader
+        starting from it reads few pages.
+        """
         assert self.status_json is not None
         entries = []
+        t = self.t if t is None else t
         for m in self.sessions.values():
+            recent = m.base >> PAGE_BITS >= self._mark
+            settled = (m.rowpatch or m.dpatch or m.details is not None) and not m.session.is_live
+            if recent or settled:
+                self._rebase(m, t)
             rowpatch = [x for kv in m.rowpatch.items() for x in kv]
             dpatch = [x for kv in m.dpatch.items() for x in kv]
             entries.append([m.ord, m.base, rowpatch, dpatch, m.details])
+        self._mark = self._pages.next
+        self._page = None  # sessions added after this keyframe go to pages of their own
         return {
-            "t": self.t if t is None else t,
+            "t": t,
             "s": self.status_json,
             "K": entries,
             "m": [self.sessions[sid].ord for sid in self.missing],
@@ -211,15 +233,22 @@ class Track:
         old = self.sessions.get(session.id)
         if old is not None:
             return old
+        m = self.sessions[session.id] = _Mirrored(session, self._ids.new(), self._base(session, t))
+        return m
+
+    def _base(self, session: Session, t: float) -> int:
+        """Write `session` whole into this flush's page; its reference."""
         page = self._page
         if page is None or len(page.rows) >= 1 << PAGE_BITS:
             page = self._page = self._pages.open(self.pid, t)
         details = self._scrub.mapping(session.details, secret_of(session))
         page.rows.append(dumps([session.id, row_of(session, self._scrub)]))
         page.details.append(dumps(details))  # JSON text has no raw newline: one line each
-        base = page.id << PAGE_BITS | len(page.rows) - 1
-        m = self.sessions[session.id] = _Mirrored(session, self._ids.new(), base)
-        return m
+        return page.id << PAGE_BITS | len(page.rows) - 1
+
+    def _rebase(self, m: _Mirrored, t: float) -> None:
+        m.base = self._base(m.session, t)
+        m.rowpatch, m.dpatch, m.details = {}, {}, None
 
     def _drop(self, sid: str) -> _Mirrored | None:
         self.missing.discard(sid)

@@ -24,7 +24,7 @@ from tui.recorder.state import INGEST, OUTGOING, Applied, Page, ProviderState, _
 from tui.store_types import EventKind, Sample, StoreEvent
 
 INCIDENTS: Final = frozenset({EventKind.PROVIDER_FAILED, EventKind.UNHEALTHY, EventKind.ENDED})
-_PAGE_CACHE = 32
+_PAGE_CACHE = 128
 _CHUNK_CACHE = 256
 
 

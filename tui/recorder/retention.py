@@ -29,7 +29,7 @@ def expire(conn: sqlite3.Connection, cutoff: float) -> int:
         conn.execute("ROLLBACK")
         raise
     if dropped:
-        conn.execute("PRAGMA incremental_vacuum")
+        conn.executescript("PRAGMA incremental_vacuum;")  # sqlite3_exec: every page, not one
     return dropped
 
 
@@ -107,18 +107,20 @@ def hold_cap(conn: sqlite3.Connection, cap: int, *, full: bool = False) -> bool:
     if not full and size(conn) <= cap * CAP_HIGH:
         return False
     dropped = False
+    first, last = conn.execute("SELECT min(t0), max(t1) FROM chunks").fetchone()
+    if first is None:
+        return False
+    cutoff, step = first, (last - first) * STEP
     while size(conn) > cap * CAP_LOW or (full and not dropped):
-        first, last = conn.execute("SELECT min(t0), max(t1) FROM chunks").fetchone()
-        if first is None:
-            break
-        # At least up to the next keyframe after the oldest data, or nothing could go.
+        # On to the next keyframe (of any provider) past the cutoff, a tenth of the span at
+        # least: a stream can only be cut at one of its keyframes.
         (after,) = conn.execute(
-            "SELECT min(t0) FROM chunks WHERE key = 1 AND t0 > ?", (first,)
+            "SELECT min(t0) FROM chunks WHERE key = 1 AND t0 > ?", (cutoff,)
         ).fetchone()
-        cutoff = max(first + (last - first) * STEP, after if after is not None else first)
-        if not expire(conn, cutoff):
+        if after is None:
             break  # only the latest keyframes are left
-        dropped = True
+        cutoff = max(after, cutoff + step)
+        dropped = expire(conn, cutoff) > 0 or dropped
     if dropped:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     return dropped

@@ -28,12 +28,15 @@ class Page:
     """A page as read: its `[id, row]` entries decoded, its details kept compressed until a
     session's details are first read (then split into one JSON text per entry)."""
 
-    __slots__ = ("_blob", "_lines", "rows")
+    __slots__ = ("_blob", "_lines", "built", "rows")
 
     def __init__(self, rows: list[Any], details: bytes) -> None:
         self.rows = rows
         self._blob: bytes | None = details
         self._lines: list[bytes] = []
+        # Sessions built from an entry as written (no change since): the next seek that
+        # meets the entry unchanged reuses the object, and the store sees it is the same.
+        self.built: dict[int, Session] = {}
 
     def details(self, index: int) -> bytes:
         if self._blob is not None:
@@ -111,12 +114,13 @@ class Details(Mapping[str, Any]):
 class _Entry:
     """One session: its current row, and its details as base text plus what changed."""
 
-    __slots__ = ("dover", "dpatch", "index", "page", "row", "session", "sid")
+    __slots__ = ("dover", "dpatch", "index", "page", "pristine", "row", "session", "sid")
 
     def __init__(self, sid: str, row: list[Any], page: Page, index: int) -> None:
         self.sid = sid
         self.row = row
         self.page, self.index = page, index
+        self.pristine = True  # still exactly its page entry
         self.dover: dict[str, Any] | None = None
         self.dpatch: dict[str, Any] = {}
         self.session: Session | None = None
@@ -158,7 +162,12 @@ class ProviderState:
     def session(self, ord_: int) -> Session:
         entry = self.entries[ord_]
         if entry.session is None:
-            entry.session = session_of(self.name, entry.sid, entry.row, entry.details())
+            built = entry.page.built.get(entry.index) if entry.pristine else None
+            if built is None:
+                built = session_of(self.name, entry.sid, entry.row, entry.details())
+                if entry.pristine:
+                    entry.page.built[entry.index] = built
+            entry.session = built
         return entry.session
 
     def sessions(self) -> list[Session]:
@@ -247,9 +256,11 @@ class ProviderState:
         self.ords.clear()
         for ord_, base, rowpatch, dpatch, whole in frame["K"]:
             entry = self._enter(ord_, base, pages)
-            _pairs(entry, rowpatch, absolute=True)
-            _pairs(entry, dpatch, absolute=True)
-            entry.dover = whole
+            if rowpatch or dpatch or whole is not None:
+                entry.pristine = False
+                _pairs(entry, rowpatch, absolute=True)
+                _pairs(entry, dpatch, absolute=True)
+                entry.dover = whole
         self.missing = set(frame["m"])
         self.sampled = set(frame["p"])
         self.sampled_at = frame["pt"]
@@ -265,7 +276,7 @@ class ProviderState:
 
     def _change(self, change: list[Any]) -> None:
         entry = self.entries[change[0]]
-        entry.session = None
+        entry.session, entry.pristine = None, False
         if len(change) > 3:
             entry.dover, entry.dpatch = change[3], {}
         _pairs(entry, change[1], absolute=True)

@@ -35,8 +35,8 @@ from tui.store import SessionStore, StoreDiff
 DEFAULT_RETENTION: Final = 48 * 3600.0
 DEFAULT_CAP: Final = 1 << 30
 FLUSH_EVERY: Final = 1.0  # seconds between commits
-KEYFRAME_EVERY: Final = 120.0  # recorded seconds between a provider's keyframes at most
-KEYFRAME_BYTES: Final = 4 << 20  # ... or this much delta JSON, so a seek never replays more
+KEYFRAME_EVERY: Final = 60.0  # recorded seconds between a provider's keyframes at most
+KEYFRAME_BYTES: Final = 2 << 20  # ... or this much delta JSON, so a seek never replays more
 HOUSEKEEP_EVERY: Final = 60.0
 QUEUE_SIZE: Final = 20_000
 ZLEVEL: Final = 6
@@ -97,7 +97,8 @@ class Recorder:
         self._key_bytes = keyframe_bytes
         self._housekeep_every = housekeep_every
         self._queue: queue.Queue[object] = queue.Queue(queue_size)
-        self._lost: set[str] = set()
+        self._lost: set[str] = set()  # providers whose diffs were dropped: capture again
+        self._known: set[str] = set()  # providers captured whole once (readers start there)
         self._status = RecordingStatus("recording", path)
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -118,6 +119,7 @@ class Recorder:
         now = self._store.clock.time()
         for name in self._store.providers:
             self._queue.put(self._capture(name, now))
+            self._known.add(name)
         self._unsubscribe = self._store.subscribe(self._on_diff)
         self._thread = threading.Thread(target=self._run, name="livetop-recorder", daemon=True)
         self._thread.start()
@@ -125,6 +127,15 @@ class Recorder:
     def wait_ready(self, timeout: float = 10.0) -> RecordingStatus:
         """Block until the file is open (or failed to open); the status then."""
         self._ready.wait(timeout)
+        return self._status
+
+    def sync(self, *, housekeep: bool = False, timeout: float = 10.0) -> RecordingStatus:
+        """Block until everything published so far is committed (and, with `housekeep`,
+        retention and the cap enforced); the status then. For tests and tools."""
+        done = threading.Event()
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(("sync", done, housekeep), timeout=timeout)
+            done.wait(timeout)
         return self._status
 
     def close(self, timeout: float = 10.0) -> None:
@@ -150,10 +161,11 @@ class Recorder:
             return
         store, name = self._store, diff.provider
         t = store.clock.time()
-        if name in self._lost:
+        if name in self._lost or name not in self._known:
             if self._queue.qsize() > self._queue.maxsize // 2:
                 return
             self._lost.discard(name)
+            self._known.add(name)
             item: _Item = self._capture(name, t)
         elif diff.schedule_only:
             item = ("schedule", name, t, store.status(name))
@@ -201,11 +213,14 @@ class Recorder:
         finally:
             writer.close()
             lock.release()
+        if not self._status.recording:
+            self._drain()
 
     def _drain(self) -> None:
         """After a failure, take what is queued until `close()` so nobody waits on the queue."""
-        while self._queue.get() is not _STOP:
-            pass
+        while (item := self._queue.get()) is not _STOP:
+            if isinstance(item, tuple) and item[0] == "sync":
+                item[1].set()
 
     def _stop(self, error: RecordingError, *, opening: bool = False) -> None:
         what = "not recording" if opening else "recording stopped"
@@ -219,49 +234,59 @@ class _Writer:
 
     def __init__(self, recorder: Recorder, conn: sqlite3.Connection) -> None:
         self.r, self.conn = recorder, conn
+        # The cap covers the WAL too: it gets a slice, the main file the rest.
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute(f"PRAGMA max_page_count={max(64, recorder._cap // page_size)}")
+        wal = min(8 << 20, recorder._cap // 8)
+        self.main_cap = recorder._cap - wal
+        conn.execute(f"PRAGMA journal_size_limit={wal}")
+        conn.execute(f"PRAGMA wal_autocheckpoint={max(16, wal // page_size // 2)}")
+        conn.execute(f"PRAGMA max_page_count={max(16, self.main_cap // page_size)}")
+        self.wal_cap = wal
         pages = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM pages").fetchone()[0]
         self.ids, self.pages = Ids(), Pages(pages)
         self.tracks: dict[str, Track] = {}
+        self.events: list[tuple[Any, ...]] = []  # every provider's, in the order published
         self.key_due: dict[str, tuple[float, int]] = {}  # provider: (keyframe time, bytes since)
         self.run = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM runs").fetchone()[0]
         self.run_row: tuple[Any, ...] | None = None
+        self.begun = float("inf")  # the run's first moment: when the store was captured
 
     def loop(self) -> None:
+        """Until `close()`: take items, commit every `flush_every`, housekeep now and then.
+        Returns when asked to stop, or when recording stopped (the status says why)."""
         r = self.r
         next_flush = time.monotonic() + r._flush_every
         next_housekeeping = time.monotonic() + min(5.0, r._housekeep_every)
         while True:
-            wait = max(0.0, next_flush - time.monotonic())
             try:
-                item = r._queue.get(timeout=wait)
+                item: Any = r._queue.get(timeout=max(0.0, next_flush - time.monotonic()))
             except queue.Empty:
                 item = None
-            stop = item is _STOP
-            if item is not None and not stop:
-                self.handle(item)  # type: ignore[arg-type]
-                for _ in range(1000):
-                    try:
-                        more = r._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is _STOP:
-                        stop = True
-                        break
-                    self.handle(more)  # type: ignore[arg-type]
+            stop, syncs, taken = False, [], 0
+            while item is not None and taken < QUEUE_SIZE:
+                taken += 1
+                if item is _STOP:
+                    stop = True
+                    break
+                if item[0] == "sync":
+                    syncs.append(item)
+                else:
+                    self.handle(item)
+                try:
+                    item = r._queue.get_nowait()
+                except queue.Empty:
+                    item = None
             now = time.monotonic()
-            if stop or now >= next_flush:
+            ok = True
+            if stop or syncs or now >= next_flush:
                 next_flush = now + r._flush_every
-                if not self.flush(final=stop):
-                    r._drain() if not stop else None
-                    return
-            if now >= next_housekeeping and r._status.recording:
+                ok = self.flush(final=stop)
+            if ok and (now >= next_housekeeping or any(s[2] for s in syncs)):
                 next_housekeeping = now + r._housekeep_every
-                if not self.housekeep():
-                    r._drain() if not stop else None
-                    return
-            if stop:
+                ok = self.housekeep()
+            for sync in syncs:
+                sync[1].set()
+            if stop or not ok:
                 return
 
     def handle(self, item: _Item) -> None:
@@ -270,6 +295,7 @@ class _Writer:
         if kind == "reset":
             _, _, t, status, sessions, missing = item
             frame = track.reset(t, status, sessions, missing)
+            self.begun = min(self.begun, frame["t"])
             frame["z"] = 1  # a reset: readers replace this provider's state
             track.frames.append(frame)
             self.key_due[name] = (frame["t"], 0)
@@ -286,7 +312,9 @@ class _Writer:
             (name, kind),
         )
         pid = self.conn.execute("SELECT id FROM providers WHERE name = ?", (name,)).fetchone()[0]
-        track = self.tracks[name] = Track(name, pid, self.ids, self.pages, self.r._scrub)
+        track = self.tracks[name] = Track(
+            name, pid, self.ids, self.pages, self.r._scrub, self.events
+        )
         return track
 
     # -- committing ---------------------------------------------------------------------------
@@ -300,31 +328,49 @@ class _Writer:
             try:
                 self._commit(rows)
                 break
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 full = "full" in str(exc).lower()
                 if full and attempt == 1 and self._make_room():
                     continue
-                self.r._stop(explain(self.r.path, exc))
+                self.r._stop(self._why(exc, full, rows))
                 return False
         self.pages.fresh.clear()
+        self._trim_wal()
         size = self._size()
         self.r._status = RecordingStatus("recording", self.r.path, None, size)
         return True
 
-    def _rows(self, final: bool) -> dict[str, list[tuple[Any, ...]]]:
-        if self.run_row is None and self.tracks:
-            from tui import __version__
+    def _why(
+        self, exc: BaseException, full: bool, rows: dict[str, list[tuple[Any, ...]]]
+    ) -> RecordingError:
+        """ "Full" is the cap when what failed to go in would not fit under it, else the disk."""
+        if not full:
+            return explain(self.r.path, exc)
+        new = sum(
+            len(x) for table in rows.values() for row in table for x in row if isinstance(x, bytes)
+        )
+        try:
+            used = retention.size(self.conn)
+        except sqlite3.Error:
+            used = 0
+        if used + new < self.main_cap * retention.CAP_HIGH:
+            return RecordingError(self.r.path, "disk full")
+        mib = self.r._cap / 2**20
+        return RecordingError(
+            self.r.path, f"what is new does not fit in its size cap ({mib:g} MiB) even alone"
+        )
 
-            first = min(t.t for t in self.tracks.values())
-            self.run_row = (self.run, first, json.dumps(list(self.tracks)), __version__)
-            run = [self.run_row]
-        else:
-            run = []
+    def _rows(self, final: bool) -> dict[str, list[tuple[Any, ...]]]:
+        run = []
+        if self.tracks and (self.run_row is None or self.run_row[2] != list(self.tracks)):
+            from tui import __version__  # a provider first seen now joins the run's list
+
+            self.run_row = (self.run, self.begun, list(self.tracks), __version__)
+            run = [(self.run, self.begun, json.dumps(list(self.tracks)), __version__)]
         chunks: list[tuple[Any, ...]] = []
         polls: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
         for name, track in self.tracks.items():
             frames = track.take()
             key_t, since = self.key_due.get(name, (float("-inf"), 0))
@@ -356,8 +402,8 @@ class _Writer:
                     )
                 )
             polls.extend(track.polls)
-            events.extend(track.events)
-            track.polls, track.events = [], []
+            track.polls = []
+        events, self.events[:] = list(self.events), []
         pages = [
             (
                 page.id,
@@ -377,7 +423,7 @@ class _Writer:
     def _commit(self, rows: dict[str, list[tuple[Any, ...]]]) -> None:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO runs VALUES (?, ?, ?, ?)", rows["runs"])
+        conn.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", rows["runs"])
         conn.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?)", rows["pages"])
         conn.executemany(
             "INSERT INTO chunks (provider, run, t0, t1, key, refs, body) "
@@ -391,6 +437,16 @@ class _Writer:
             rows["events"],
         )
         conn.execute("COMMIT")
+
+    def _trim_wal(self) -> None:
+        """Keep the WAL within its slice of the cap: a checkpoint moves its pages into the
+        main file and empties it (a reader in the middle of a query can delay that)."""
+        wal = Path(f"{self.r.path}-wal")
+        try:
+            if wal.stat().st_size > self.wal_cap:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except (OSError, sqlite3.Error) as exc:
+            log.debug("recorder: checkpoint: %s", exc)
 
     def _size(self) -> int:
         try:
@@ -406,7 +462,7 @@ class _Writer:
     def housekeep(self) -> bool:
         try:
             retention.expire(self.conn, self.latest() - self.r._retention)
-            retention.hold_cap(self.conn, self.r._cap)
+            retention.hold_cap(self.conn, self.main_cap)
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -417,7 +473,7 @@ class _Writer:
     def _make_room(self) -> bool:
         """The file reached the cap: drop the oldest data; True when some was dropped."""
         try:
-            return retention.hold_cap(self.conn, self.r._cap, full=True)
+            return retention.hold_cap(self.conn, self.main_cap, full=True)
         except sqlite3.Error:
             return False
 
