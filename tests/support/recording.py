@@ -61,6 +61,7 @@ class Moment:
     json: str
     histories: dict[SessionKey, tuple[Sample, ...]]
     events: list[StoreEvent]
+    stale: set[SessionKey]  # sessions marked stale (their provider's, or missed by a fetch)
 
 
 @dataclass
@@ -77,9 +78,9 @@ def look(store: SessionStore, settings: Settings) -> Moment:
     t = store.clock.time()
     snap = snapshot_from_store(store, kinds_of(settings), datetime.fromtimestamp(t, UTC))
     histories = {s.key: store.history(s.key) for s in store.sessions()}
-    return Moment(
-        t, snapshot_json(snap), {k: h for k, h in histories.items() if h}, list(store.events)
-    )
+    stale = {s.key for s in store.sessions() if store.is_stale(s.key)}
+    kept = {k: h for k, h in histories.items() if h}
+    return Moment(t, snapshot_json(snap), kept, list(store.events), stale)
 
 
 async def record_live(

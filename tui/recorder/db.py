@@ -119,6 +119,7 @@ def open_writer(path: Path) -> sqlite3.Connection:
             raise RecordingError(path, "read-only; cannot record to it") from None
     else:
         os.close(fd)
+    _check_header(path)
     conn = _connect(path, f"file:{_quote(path)}?mode=rw")
     try:
         fresh = _check(path, conn, writing=True)
@@ -154,6 +155,7 @@ def open_reader(path: Path) -> sqlite3.Connection:
         raise RecordingError(path, "is not a regular file")
     if path.stat().st_size == 0:
         raise RecordingError(path, "empty file: nothing was recorded to it")
+    _check_header(path)
     try:
         conn = _connect(path, f"file:{_quote(path)}?mode=ro")
         conn.execute("PRAGMA schema_version").fetchone()
@@ -224,14 +226,35 @@ def _check(path: Path, conn: sqlite3.Connection, *, writing: bool) -> bool:
     return False
 
 
+def _check_header(path: Path) -> None:
+    """A file cut short: its header says how many pages it has (when that number is valid,
+    as it always is for files written by SQLite since 2010); fewer are there. SQLite itself
+    would only say "malformed", on whichever read reached a missing page."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+        wal = Path(f"{path}-wal")
+        on_disk = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    except OSError as exc:
+        raise explain(path, exc) from None
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return  # not SQLite at all (or empty): the checks that follow say so
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    valid = head[24:28] == head[92:96] and pages > 0
+    if valid and pages * page > on_disk:
+        raise RecordingError(
+            path, f"truncated ({on_disk} bytes on disk, {pages * page} expected); left as it is"
+        )
+
+
 def _check_size(path: Path, conn: sqlite3.Connection) -> None:
     """A file shorter than its own page count is truncated: SQLite would only find out later,
     on whichever read reaches the missing pages."""
     try:
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         size = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute("SELECT max(seq) FROM chunks").fetchone()
-        conn.execute("SELECT count(*) FROM runs").fetchone()
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
     wal = Path(f"{path}-wal")
@@ -240,6 +263,11 @@ def _check_size(path: Path, conn: sqlite3.Connection) -> None:
         raise RecordingError(
             path, f"truncated ({on_disk} bytes on disk, {pages * size} expected); left as it is"
         )
+    try:  # the newest rows live in the last pages a truncation would take first
+        conn.execute("SELECT max(seq) FROM chunks").fetchone()
+        conn.execute("SELECT count(*) FROM runs").fetchone()
+    except sqlite3.Error as exc:
+        raise explain(path, exc) from None
 
 
 def _check_integrity(path: Path, conn: sqlite3.Connection) -> None:

@@ -25,7 +25,7 @@ from tui.store_types import EventKind, Sample, StoreEvent
 
 INCIDENTS: Final = frozenset({EventKind.PROVIDER_FAILED, EventKind.UNHEALTHY, EventKind.ENDED})
 _PAGE_CACHE = 128
-_CHUNK_CACHE = 256
+_CHUNK_CACHE = 48  # a keyframe interval of chunks: stepping back re-reads none
 
 
 @dataclass(frozen=True, slots=True)

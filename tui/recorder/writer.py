@@ -199,22 +199,30 @@ class Recorder:
             lock.acquire()
             conn = open_writer(self.path)
             writer = _Writer(self, conn)
-        except (RecordingError, sqlite3.Error, OSError) as exc:
+        except Exception as exc:
             lock.release()
             if conn is not None:
                 conn.close()
-            self._stop(explain(self.path, exc), opening=True)
+            self._stop(self._reason(exc), opening=True)
             self._ready.set()
             self._drain()
             return
         self._ready.set()
         try:
             writer.loop()
+        except Exception as exc:  # a bug here must stop recording, never the console
+            self._stop(self._reason(exc))
         finally:
             writer.close()
             lock.release()
         if not self._status.recording:
             self._drain()
+
+    def _reason(self, exc: Exception) -> RecordingError:
+        if isinstance(exc, RecordingError | sqlite3.Error | OSError):
+            return explain(self.path, exc)
+        log.error("recorder: internal error", exc_info=exc)
+        return RecordingError(self.path, f"internal error ({type(exc).__name__}), see the log")
 
     def _drain(self) -> None:
         """After a failure, take what is queued until `close()` so nobody waits on the queue."""
