@@ -112,7 +112,7 @@ _DEMO_FLAGS = {
 
 
 _DB = "recording.db in the user data directory"
-_TIME = "TIME is ISO 8601 (UTC unless it says) or relative: -15m, -2h, -1h30m."
+_TIME = "TIME: ISO 8601 (UTC unless it says), a time of day (21:14 UTC) or -15m, -1h30m."
 
 
 def _recording_options(parser: argparse.ArgumentParser, text: str) -> None:

@@ -111,6 +111,8 @@ def test_events_of_a_missing_recording(tmp_path: Path, capsys: pytest.CaptureFix
         ("1970-01-01T00:10:00Z", 600.0),
         ("1970-01-01T00:10:00", 600.0),
         ("1970-01-01T01:10:00+01:00", 600.0),
+        ("00:10", 600.0),  # today's, UTC
+        ("00:20", 1200.0 - 86400),  # still to come today: yesterday's
     ],
 )
 def test_time_arguments(text: str, expected: float) -> None:

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -26,13 +27,15 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_USAGE = 0, 1
 _RELATIVE = re.compile(r"-\s*((?:\d+(?:\.\d+)?\s*[smhdw]\s*)+)", re.IGNORECASE)
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
 _UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 log = logging.getLogger("livetop.recorder")
 
 
 def parse_time(text: str, now: float | None = None) -> float:
-    """Epoch seconds from ISO 8601 (no zone: UTC), `now`, or relative like "-15m", "-1h30m".
+    """Epoch seconds from ISO 8601 (no zone: UTC), a time of day (`21:14`: the last one, UTC),
+    `now`, or relative like "-15m", "-1h30m".
 
     `ValueError` with a message an operator can act on.
     """
@@ -44,12 +47,17 @@ def parse_time(text: str, now: float | None = None) -> float:
     if match:
         parts = _PART.findall(match.group(1))
         return now - sum(float(n) * _UNIT[u.lower()] for n, u in parts)
+    iso = raw.replace("Z", "+00:00").replace("z", "+00:00")
     try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        if _CLOCK.fullmatch(raw):
+            day = datetime.fromtimestamp(now, UTC)
+            when = datetime.combine(day.date(), dt_time.fromisoformat(raw), UTC)
+            return when.timestamp() - (86400.0 if when.timestamp() > now else 0.0)
+        when = datetime.fromisoformat(iso)
     except ValueError:
         raise ValueError(
-            f"cannot read the time {raw!r}: use ISO 8601 (2026-11-22T21:14:00Z) or relative "
-            "(-15m, -2h, -1h30m, now)"
+            f"cannot read the time {raw!r}: use ISO 8601 (2026-11-22T21:14:00Z), a time of day "
+            "(21:14, UTC) or relative (-15m, -2h, -1h30m, now)"
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
