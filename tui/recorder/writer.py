@@ -61,6 +61,7 @@ class RecordingStatus:
 
 
 _STOP = object()
+_SCHEDULE = frozenset({"next_poll", "polling_since"})  # a poll starting or being scheduled
 _Item = tuple[Any, ...]
 
 
@@ -167,7 +168,7 @@ class Recorder:
             self._lost.discard(name)
             self._known.add(name)
             item: _Item = self._capture(name, t)
-        elif diff.schedule_only:
+        elif not (diff.sessions_changed or diff.events) and diff.status_fields <= _SCHEDULE:
             item = ("schedule", name, t, store.status(name))
         else:
             get = store.get
