@@ -39,7 +39,7 @@ from tui.config import settings_from_dict
 from tui.engine import build_refresher
 from tui.recorder import feed
 from tui.recorder.reader import Recording
-from tui.recorder.writer import Recorder
+from tui.recorder.writer import Limits, Recorder
 from tui.sim import SimConfig, SimInfo, start_in_thread
 from tui.sim.scenario import SimClock
 from tui.store import SessionStore
@@ -93,7 +93,7 @@ async def simulated_hour(args: argparse.Namespace, path: Path) -> dict[str, floa
             path,
             kinds={p.name: p.kind.value for p in settings.providers},
             secrets=settings.secret_values(),
-            flush_every=0.05,
+            limits=Limits(flush_every=0.05),
         )
         spent = [0.0]
         subscriber = recorder._on_diff

@@ -50,7 +50,7 @@ def counts(path: Path) -> dict[str, int]:
 async def test_retention_keeps_the_last_hour_rebuildable(tmp_path: Path) -> None:
     driven = Driven(SimConfig(seed=2, sessions=150, churn=0.3, start_time=START), interval=INTERVAL)
     path = tmp_path / "recording.db"
-    recorder = driven.recorder(path, retention_s=RETENTION, keyframe_every=KEYFRAMES)
+    recorder = driven.recorder(path, retention=RETENTION, keyframe_every=KEYFRAMES)
     recorder.start()
     sizes = {}
     try:
@@ -85,9 +85,7 @@ async def test_the_size_cap_holds_and_the_oldest_goes_first(tmp_path: Path) -> N
     driven = Driven(SimConfig(seed=3, sessions=150, churn=0.3, start_time=START), interval=INTERVAL)
     path = tmp_path / "recording.db"
     cap = 320 * 1024
-    recorder = driven.recorder(
-        path, cap=cap, retention_s=10 * 24 * 3600.0, keyframe_every=KEYFRAMES
-    )
+    recorder = driven.recorder(path, cap=cap, retention=10 * 24 * 3600.0, keyframe_every=KEYFRAMES)
     recorder.start()
     firsts = []
     try:

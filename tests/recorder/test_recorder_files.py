@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from tui.engine import build_refresher
 from tui.recorder import start_recording
 from tui.recorder.db import FORMAT, RecordingError
 from tui.recorder.reader import Recording
-from tui.recorder.writer import Recorder, RecordingStatus
+from tui.recorder.writer import Limits, Recorder, RecordingStatus
 from tui.sim import RunningSimulator, SimConfig, start_in_thread
 from tui.store import SessionStore
 
@@ -258,27 +259,30 @@ def test_start_recording_never_raises_and_says_why(tmp_path: Path, sim: RunningS
 async def test_a_full_disk_stops_recording_while_polling_goes_on(
     sim: RunningSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.recorder import writer as writer_module
+    from tui.recorder.committer import Committer
 
     path = tmp_path / "recording.db"
     settings = sim_settings(sim)
     store = SessionStore()
     refresher = build_refresher(settings, store, now=sim.now)
     recorder = Recorder(
-        store, path, kinds={p.name: p.kind.value for p in settings.providers}, flush_every=0.1
+        store,
+        path,
+        kinds={p.name: p.kind.value for p in settings.providers},
+        limits=Limits(flush_every=0.1),
     )
     recorder.start()
     assert recorder.wait_ready().recording
-    real_commit = writer_module._Writer._commit
+    real_commit = Committer._commit
     commits = [0]
 
-    def commit(self: writer_module._Writer, rows: dict) -> None:  # type: ignore[type-arg]
+    def commit(self: Committer, rows: dict[str, list[tuple[Any, ...]]]) -> None:
         commits[0] += 1
         if commits[0] > 4:
             raise sqlite3.OperationalError("database or disk is full")
         real_commit(self, rows)
 
-    monkeypatch.setattr(writer_module._Writer, "_commit", commit)
+    monkeypatch.setattr(Committer, "_commit", commit)
     async with refresher:
         await asyncio.to_thread(recorder.sync)  # the failing commits come with these polls
         for _ in range(100):

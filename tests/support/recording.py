@@ -15,7 +15,7 @@ from typing import Any
 from tui.config import Settings, settings_from_dict
 from tui.engine import build_refresher
 from tui.models import ProviderKind, SessionKey
-from tui.recorder.writer import Recorder
+from tui.recorder.writer import Limits, Recorder
 from tui.sim import RunningSimulator
 from tui.snapshot import snapshot_from_store, snapshot_json
 from tui.store import SessionStore
@@ -103,7 +103,7 @@ async def record_live(
         path,
         kinds={p.name: p.kind.value for p in settings.providers},
         secrets=settings.secret_values(),
-        **{"flush_every": 0.2, **recorder},
+        limits=Limits(**{"flush_every": 0.2, **recorder}),
     )
     rec.start()
     assert rec.wait_ready().recording, rec.status
@@ -152,7 +152,7 @@ class Driven:
             path,
             kinds={p.name: p.kind.value for p in self.settings.providers},
             secrets=self.settings.secret_values(),
-            **{"flush_every": 3600.0, **kwargs},  # commits come from sync() only
+            limits=Limits(**{"flush_every": 3600.0, **kwargs}),  # commits come from sync()
         )
 
     async def step(self) -> None:

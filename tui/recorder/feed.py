@@ -6,14 +6,11 @@ through `SessionStore.mirror`, so the screens see ordinary diffs and never know 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from tui.models import FetchResult, Session, SessionKey
+from tui.models import FetchResult, Session
 from tui.providers.errors import ProviderError
 from tui.recorder.reader import State
 from tui.recorder.state import Applied, ProviderState
 from tui.store import SessionStore, StoreDiff
-from tui.store_types import Sample, StoreEvent
 
 EVENT_LOG: int = 1000  # the store's default event log length
 
@@ -59,14 +56,6 @@ def put_applied(store: SessionStore, name: str, applied: Applied) -> StoreDiff:
         sampled=applied.sampled,
         events=applied.events,
     )
-
-
-def restore(
-    store: SessionStore,
-    events: Iterable[StoreEvent] | None,
-    histories: dict[SessionKey, list[Sample]] | None,
-) -> None:
-    store.restore(events=events, histories=histories)
 
 
 def related(state: ProviderState | None, provider: str, parent_id: str) -> FetchResult:

@@ -165,7 +165,7 @@ class Follower:
         if state is None:
             return
         feed.put_state(self._store, state)
-        feed.restore(self._store, events, histories)
+        self._store.restore(events=events, histories=histories)
         self._state = state
         self._note(state.t)
 

@@ -120,7 +120,7 @@ class Replayer:
                 raise RecordingError(self.path, "nothing recorded at that moment")
             self._state, self._position = state, t
             feed.put_state(self._store, state)
-            feed.restore(self._store, events, histories)
+            self._store.restore(events=events, histories=histories)
 
     def _build(
         self, rec: Recording, t: float, key: SessionKey | None
