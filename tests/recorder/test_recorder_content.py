@@ -118,7 +118,17 @@ def test_a_restarted_console_gets_its_events_and_sparklines_back(
     path = tmp_path / "recording.db"
     live = asyncio.run(record_live(sim, path, seconds=2.5))
     last = live.moments[-1]
+    # The restarted console may have started recording already: a new run, nothing polled.
+    restarted = SessionStore()
+    for provider in live.settings.providers:
+        restarted.register(provider.name)
+    recorder = Recorder(
+        restarted, path, kinds={p.name: p.kind.value for p in live.settings.providers}
+    )
+    recorder.start()
+    assert recorder.sync().recording
     back = read_continuity(path)
+    recorder.close()
     assert back.events == last.events and back.events
     fresh = SessionStore()
     for provider in live.settings.providers:

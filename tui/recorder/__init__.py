@@ -132,8 +132,8 @@ def read_continuity(
     path: Path | None = None, *, history_size: int = 120, event_limit: int = 1000
 ) -> Continuity:
     """The event log and sparkline history at the end of the recording at `path` (blocking:
-    run it in a thread). An empty `Continuity` when there is no recording yet; a recording
-    that cannot be read raises `RecordingError` (one line)."""
+    run it in a thread; before or after `start_recording`). An empty `Continuity` when there
+    is no recording yet; a recording that cannot be read raises `RecordingError` (one line)."""
     from tui.recorder.reader import Recording
 
     where = path or default_path()
@@ -143,7 +143,8 @@ def read_continuity(
         bounds = rec.bounds()
         if bounds is None:
             return Continuity([], {})
-        end = bounds[1]
-        return Continuity(
-            rec.events(until=end, last=event_limit), rec.histories(end, size=history_size)
-        )
+        # Sparklines as the last poll left them: a console that already started recording
+        # (a new run, nothing polled yet) still gets the previous run's.
+        last_poll = rec.next_poll(bounds[1] + 1.0, forward=False) or bounds[1]
+        events = rec.events(until=bounds[1], last=event_limit)
+        return Continuity(events, rec.histories(last_poll, size=history_size))

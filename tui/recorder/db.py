@@ -136,9 +136,15 @@ def open_writer(path: Path) -> sqlite3.Connection:
                 f"BEGIN IMMEDIATE;{SCHEMA}"
                 f"PRAGMA application_id={APPLICATION_ID};PRAGMA user_version={FORMAT};COMMIT;"
             )
-        conn.execute(
-            "INSERT INTO schema_version VALUES (?, ?, ?)", (FORMAT, __version__, time.time())
-        )
+        conn.execute("BEGIN IMMEDIATE")  # can we write at all? (another program may hold it)
+        conn.execute("ROLLBACK")
+        last = conn.execute(
+            "SELECT version, livetop FROM schema_version ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+        if last != (FORMAT, __version__):  # which livetop wrote it, each time that changes
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)", (FORMAT, __version__, time.time())
+            )
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.Error | OSError):
