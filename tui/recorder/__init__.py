@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from tui.recorder.follow import Follower
     from tui.recorder.reader import Recording
     from tui.recorder.replay import Replayer
-    from tui.recorder.writer import Recorder, RecordingStatus
+    from tui.recorder.status import RecordingStatus
+    from tui.recorder.writer import Recorder
     from tui.store import SessionStore
     from tui.store_types import Sample, StoreEvent
 
@@ -44,7 +45,7 @@ __all__ = [
 _LAZY = {
     "Follower": "tui.recorder.follow",
     "Recorder": "tui.recorder.writer",
-    "RecordingStatus": "tui.recorder.writer",
+    "RecordingStatus": "tui.recorder.status",
     "Recording": "tui.recorder.reader",
     "RecordingError": "tui.recorder.db",
     "Replayer": "tui.recorder.replay",
@@ -73,7 +74,7 @@ class _NotRecording:
     """Recording is off (`--no-record`, `record = false`)."""
 
     def __init__(self) -> None:
-        from tui.recorder.writer import RecordingStatus
+        from tui.recorder.status import RecordingStatus
 
         self._status = RecordingStatus("off")
 

@@ -19,13 +19,13 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from tui.recorder.codec import Scrubber
 from tui.recorder.committer import STOP, Committer, Limits
 from tui.recorder.db import RecordingError, WriterLock, explain, open_writer
+from tui.recorder.status import RecordingStatus
 from tui.store import SessionStore, StoreDiff
 
 __all__ = ["Limits", "Recorder", "RecordingStatus"]
@@ -35,22 +35,7 @@ _SCHEDULE = frozenset({"next_poll", "polling_since"})  # a poll starting or bein
 
 log = logging.getLogger("livetop.recorder")
 
-State = Literal["recording", "stopped", "off"]
 _Item = tuple[Any, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingStatus:
-    """What the console shows about recording: `message` says why it stopped, or is a warning."""
-
-    state: State
-    path: Path | None = None
-    message: str | None = None
-    size: int = 0  # bytes of the file at the last commit
-
-    @property
-    def recording(self) -> bool:
-        return self.state == "recording"
 
 
 class Recorder:
