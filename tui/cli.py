@@ -239,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _source_options(record, demo=False)
     record.add_argument("--db", metavar="PATH", help="the recording (default: " + _DB + ")")
+    record.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="also serve Prometheus /metrics there, as `livetop export` does",
+    )
 
     events = commands.add_parser(
         "events",
@@ -462,7 +467,7 @@ def _record(args: argparse.Namespace) -> int:
 
     with _prepared(args) as (settings, _):
         db = Path(args.db).expanduser() if args.db else None
-        return run_record(settings, db, err=sys.stderr)
+        return run_record(settings, db, metrics=args.metrics, err=sys.stderr)
 
 
 def _events(args: argparse.Namespace) -> int:

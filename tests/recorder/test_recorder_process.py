@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tui.models import ProviderKind
@@ -60,10 +62,10 @@ interval = 0.5
     return path
 
 
-def start_record(config: Path, db: Path, logs: Path) -> subprocess.Popen[bytes]:
+def start_record(config: Path, db: Path, logs: Path, *more: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LIVETOP_LOG_DIR": str(logs), "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tui", "record", "--config", str(config), "--db", str(db)],
+        [sys.executable, "-m", "tui", "record", "--config", str(config), "--db", str(db), *more],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -98,7 +100,7 @@ def test_record_runs_until_a_signal_and_leaves_a_whole_file(
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err.decode()
+    assert proc.returncode == (130 if signum == signal.SIGINT else 0), err.decode()
     assert out == b"" and err == b""  # no screen: everything goes to the log
     wal = Path(f"{db}-wal")
     assert not wal.exists() or wal.stat().st_size == 0, "checkpointed into the one file"
@@ -111,6 +113,27 @@ def test_record_runs_until_a_signal_and_leaves_a_whole_file(
         state = rec.state_at(bounds[1])
         assert state is not None
         assert {p.status.last_success is not None for p in state.providers.values()} == {True}
+
+
+def test_record_serves_metrics_while_it_records(sim: RunningSimulator, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = tmp_path / "recording.db"
+    config = write_config(sim, tmp_path / "config.toml")
+    proc = start_record(config, db, tmp_path / "logs", "--metrics", f"127.0.0.1:{port}")
+    try:
+        wait_for_polls(db, 6)
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'livetop_provider_up{kind="livepeer",provider="studio"} 1.0' in body
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    with Recording(db) as rec:
+        assert len(rec.polls(0.0, float("inf"))) >= 6
 
 
 def test_record_does_not_import_textual(tmp_path: Path) -> None:

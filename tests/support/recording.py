@@ -45,6 +45,7 @@ def sim_settings(
         p["api_key"] = sim.api_keys[str(p["kind"])]
         p["interval"] = interval
         p["timeout"] = 2.0
+        p["max_requests_per_minute"] = 6000  # the simulator is ours: poll it at the interval
     data = {"refresh_interval": interval, "record": record, "providers": providers}
     return settings_from_dict(data, source="<test>", environ={})
 

@@ -1,7 +1,8 @@
 """`livetop record`, `livetop snapshot --recording`, `livetop events`: no screen, no Textual.
 
-Exit codes as the other commands: 0 success, 1 usage/config/recording error (one line on
-stderr), 2 for a snapshot in which a provider was failing at that moment.
+Exit codes as the other commands: 0 success (and `record` stopped by SIGTERM), 1 usage,
+config or recording error (one line on stderr), 2 for a snapshot in which a provider was
+failing at that moment, 130 for `record` stopped by SIGINT (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import signal
 import time
 from datetime import UTC, datetime
 from datetime import time as dt_time
@@ -22,9 +24,11 @@ from tui.recorder.db import RecordingError
 if TYPE_CHECKING:
     from tui.config import Settings
     from tui.recorder.reader import Recording
+    from tui.refresher import Refresher
     from tui.snapshot import Snapshot
+    from tui.store import SessionStore
 
-EXIT_OK, EXIT_USAGE = 0, 1
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 130
 _RELATIVE = re.compile(r"-\s*((?:\d+(?:\.\d+)?\s*[smhdw]\s*)+)", re.IGNORECASE)
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
@@ -73,15 +77,27 @@ def _iso(t: float) -> str:
 # -- livetop record -----------------------------------------------------------------------------
 
 
-def run_record(settings: Settings, db: Path | None, *, err: TextIO) -> int:
-    """Poll every provider and record until SIGTERM/SIGINT; the exit code."""
-    from tui.engine import build_refresher, poll_until_signalled
+def run_record(
+    settings: Settings, db: Path | None, *, metrics: str | None = None, err: TextIO
+) -> int:
+    """Poll every provider and record until SIGTERM (exit 0) or SIGINT (130); with `metrics`
+    (HOST:PORT), serve the store's Prometheus metrics meanwhile (`tui.exporter`)."""
+    from tui.engine import build_refresher
     from tui.recorder.db import default_path
     from tui.recorder.writer import Recorder
     from tui.store import SessionStore
 
+    if metrics is not None:
+        from tui.exporter import parse_listen
+
+        try:
+            parse_listen(metrics)
+        except ValueError as exc:
+            print(f"livetop record: error: {exc}", file=err)
+            return EXIT_USAGE
     path = db or default_path()
-    store = SessionStore(default_interval=settings.refresh_interval)
+    # No sparkline rings: the recording keeps every sample (frames say which were taken).
+    store = SessionStore(default_interval=settings.refresh_interval, history_size=1)
     refresher = build_refresher(settings, store)
     recorder = Recorder(
         store,
@@ -93,20 +109,45 @@ def run_record(settings: Settings, db: Path | None, *, err: TextIO) -> int:
     status = recorder.wait_ready()
     if not status.recording:
         recorder.close()
+        asyncio.run(refresher.stop())  # closes the clients it was given
         print(f"livetop record: {status.message}", file=err)
         return EXIT_USAGE
     log.info("recording %d providers to %s", len(settings.providers), path)
-    # The exporter (`--metrics HOST:PORT`) starts here, on the same store:
-    #     serve_metrics(store, listen)
     try:
-        signum = asyncio.run(poll_until_signalled(refresher))
+        signum = asyncio.run(_poll(refresher, store, settings, metrics, err))
     finally:
         recorder.close()
     final = recorder.status
     if final.state == "stopped":
         print(f"livetop record: {final.message}", file=err)
+    if signum is None:
+        return EXIT_USAGE
     log.info("recording ended (signal %d); %s", signum, path)
-    return EXIT_OK
+    return EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_OK
+
+
+async def _poll(
+    refresher: Refresher,
+    store: SessionStore,
+    settings: Settings,
+    metrics: str | None,
+    err: TextIO,
+) -> int | None:
+    """Poll until a signal (its number), serving metrics if asked; None if they cannot be."""
+    from tui.engine import poll_until_signalled
+
+    if metrics is None:
+        return await poll_until_signalled(refresher)
+    from tui.exporter import serve_metrics
+
+    try:
+        async with serve_metrics(store, settings, metrics) as server:
+            log.info("serving metrics at %s", server.url)
+            return await poll_until_signalled(refresher)
+    except OSError as exc:
+        await refresher.stop()
+        print(f"livetop record: cannot listen on {metrics}: {exc.strerror or exc}", file=err)
+        return None
 
 
 # -- livetop snapshot --recording ---------------------------------------------------------------
