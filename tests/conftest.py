@@ -24,6 +24,14 @@ def private_state(
 
 
 @pytest.fixture(autouse=True)
+def private_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recordings go to a throwaway directory: no test writes to the user's data directory."""
+    monkeypatch.setenv("LIVETOP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(autouse=True)
 def fresh_heap(request: pytest.FixtureRequest) -> None:
     """Start each app test from a clean heap, as a console starts from a new process.
 

@@ -144,6 +144,9 @@ class LivetopApp(App[None]):
             self.theme = self.ui_state.theme
         self.push_screen(SessionsScreen(self.context, order=self._remembered_order()))
         self._ticker = self.set_interval(1.0, self._tick)
+        from tui.recorder import start_recording  # the recorder's thread opens the file
+
+        self.recording = start_recording(self.store, self.settings)
         if self._start_polling:
             self.refresher.start()
         # An SSH drop hangs up the terminal: leave at once instead of spinning on a dead tty.
@@ -153,6 +156,7 @@ class LivetopApp(App[None]):
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         self._unsubscribe()
         await self.refresher.stop()
+        self.recording.close()
         self._collector.stop()
 
     # -- remembered choices ------------------------------------------------------------------

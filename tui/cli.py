@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from tui import __version__
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui.config import Settings
     from tui.demo import DemoSimulator
     from tui.sim import RunningSimulator
@@ -109,6 +111,14 @@ _DEMO_FLAGS = {
 }
 
 
+_DB = "recording.db in the user data directory"
+_TIME = "TIME: ISO 8601 (UTC unless it says), a time of day (21:14 UTC) or -15m, -1h30m."
+
+
+def _recording_options(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--recording", metavar="PATH", nargs="?", const="", default=None, help=text)
+
+
 def _provider_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provider",
@@ -132,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"livetop {__version__}")
     _source_options(parser, top=True)
     _demo_options(parser, top=True)
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not keep a recording (config: record = false)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snapshot = commands.add_parser(
@@ -154,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--show-secrets",
         action="store_true",
         help="show stream/ingest keys in full in the table (JSON never contains them)",
+    )
+    _recording_options(snapshot, "print the sessions as they stood in this recording")
+    snapshot.add_argument(
+        "--at", metavar="TIME", help="with --recording: the moment (default: its end). " + _TIME
     )
 
     check = commands.add_parser(
@@ -212,6 +229,36 @@ def build_parser() -> argparse.ArgumentParser:
     shipped.add_argument("--rules", action="store_true", help="print Prometheus alerting rules")
     shipped.add_argument("--dashboard", action="store_true", help="print a Grafana dashboard")
 
+    record = commands.add_parser(
+        "record",
+        help="poll every provider and record, with no screen (for a service)",
+        description="Poll every configured provider and record what comes back, with no\n"
+        "screen, until SIGTERM or SIGINT. Consoles can then attach to the recording and\n"
+        "replay it; it keeps 48 hours, 1 GiB at most. Logs go to the log file.",
+        formatter_class=raw,
+    )
+    _source_options(record, demo=False)
+    record.add_argument("--db", metavar="PATH", help="the recording (default: " + _DB + ")")
+    record.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="also serve Prometheus /metrics there, as `livetop export` does",
+    )
+
+    events = commands.add_parser(
+        "events",
+        help="print a recording's event log",
+        description="Print the event log a recording holds (sessions live, unhealthy,\n"
+        "recovered, ended; providers failing and back). " + _TIME,
+        formatter_class=raw,
+    )
+    _recording_options(events, "the recording to read (default: " + _DB + ")")
+    events.add_argument("--since", metavar="TIME", help="from this moment")
+    events.add_argument("--until", metavar="TIME", help="up to this moment")
+    events.add_argument(
+        "--format", choices=("json", "table"), default="table", help="output format"
+    )
+
     simulate = commands.add_parser(
         "simulate",
         help="serve simulated Livepeer, Uiza and live-calls APIs for demos and tests",
@@ -244,6 +291,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_TIME_OPTIONS = ("--at", "--since", "--until")
+
+
+def _joined_times(argv: list[str]) -> list[str]:
+    """`--at -15m` as `--at=-15m`: argparse takes a value starting with "-" for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _TIME_OPTIONS and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 class _Exit(Exception):
     """Leave with this status; the reason has been printed already."""
 
@@ -256,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `livetop` and `python -m tui`; returns the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        args = parser.parse_args(_joined_times(sys.argv[1:] if argv is None else argv))
         if args.demo and (args.config or args.command in ("init", "simulate")):
             parser.error(
                 f"--demo cannot be used with {'--config' if args.config else args.command}"
@@ -266,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if given and not args.demo:
             parser.error(f"{given[0]} needs --demo")
+        if getattr(args, "at", None) is not None and args.recording is None:
+            parser.error("--at needs --recording")
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     command = _COMMANDS.get(args.command, _console)
@@ -290,6 +353,8 @@ def _console(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty()
     with _prepared(args, console=True) as (settings, sim):
         assert sim is None or not hasattr(sim, "scenario")  # the console's runs in a process
+        if args.no_record:
+            settings = settings.model_copy(update={"record": False})
         code = run_console(settings, sim)
     if interactive:
         _leave_now(code)
@@ -355,6 +420,16 @@ class _SimTime:
 def _snapshot(args: argparse.Namespace) -> int:
     from tui.snapshot import OutputError, run_snapshot
 
+    if args.recording is not None:
+        from tui.recorder.commands import run_snapshot_at
+
+        return run_snapshot_at(
+            _recording_path(args.recording),
+            args.at,
+            as_json=args.format == "json",
+            out=sys.stdout,
+            err=sys.stderr,
+        )
     with _prepared(args) as (settings, _):
         try:
             return run_snapshot(
@@ -383,6 +458,37 @@ def _output_failed(exc: Exception) -> int:
     _silence_stdout()  # what is still buffered must not fail again at exit
     print(f"livetop: error: cannot write the output: {exc}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _record(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui.recorder.commands import run_record
+
+    with _prepared(args) as (settings, _):
+        db = Path(args.db).expanduser() if args.db else None
+        return run_record(settings, db, metrics=args.metrics, err=sys.stderr)
+
+
+def _events(args: argparse.Namespace) -> int:
+    from tui.recorder.commands import run_events
+
+    return run_events(
+        _recording_path(args.recording or ""),
+        args.since,
+        args.until,
+        as_json=args.format == "json",
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
+def _recording_path(given: str) -> Path:
+    from pathlib import Path
+
+    from tui.recorder.db import default_path
+
+    return Path(given).expanduser() if given else default_path()
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -449,6 +555,8 @@ _COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "init": _init,
     "simulate": _simulate,
     "export": _export,
+    "record": _record,
+    "events": _events,
 }
 
 

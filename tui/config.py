@@ -370,6 +370,7 @@ class Settings(BaseModel):
 
     refresh_interval: Interval = DEFAULT_INTERVAL
     bell: bool = Field(default=True, strict=True)
+    record: bool = Field(default=True, strict=True)  # the console keeps a recording
     providers: tuple[ProviderConfig, ...]
 
     _source: str | None = PrivateAttr(default=None)
@@ -551,7 +552,8 @@ def demo_settings(sim: RunningSimulator, *, refresh_interval: float = DEFAULT_IN
         }
         for name, kind in (("studio", "livepeer"), ("uiza", "uiza"), ("calls", "calls"))
     ]
-    data = {"refresh_interval": refresh_interval, "providers": providers}
+    # The demo is not recorded: its made-up sessions must not mix into the operator's recording.
+    data = {"refresh_interval": refresh_interval, "record": False, "providers": providers}
     return settings_from_dict(data, source="<demo>", environ={})
 
 
@@ -655,6 +657,7 @@ EXAMPLE_CONFIG: Final = """\
 
 refresh_interval = 2.0   # seconds between polls, per provider (at least 0.5)
 bell = true              # ring the terminal bell when a session turns unhealthy (console only)
+record = true            # keep a recording (replay, attach, `livetop events`); --no-record
 
 [[providers]]
 name = "studio"                      # unique display name

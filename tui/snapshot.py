@@ -38,7 +38,7 @@ from tui.providers.errors import (
 )
 from tui.providers.scheduler import RequestScheduler, job
 from tui.session_list import SortOrder, sort_sessions
-from tui.store import SessionStore
+from tui.store import ProviderHealth, ProviderStatus, SessionStore
 
 EXIT_OK: Final = 0
 EXIT_USAGE: Final = 1
@@ -211,6 +211,44 @@ async def take_snapshot(
         else:
             log.warning("%s: %s", report.name, report.error)
     return Snapshot(datetime.now(UTC), tuple(reports), tuple(sessions))
+
+
+def snapshot_from_store(
+    store: SessionStore, kinds: Mapping[str, ProviderKind], generated_at: datetime
+) -> Snapshot:
+    """The snapshot of what a store holds (a console's, or one rebuilt from a recording):
+    each provider's report from its status, its sessions in the table's default order."""
+    reports: list[ProviderReport] = []
+    sessions: list[Session] = []
+    for name, kind in kinds.items():
+        status = store.status(name) if name in store.providers else ProviderStatus(name)
+        mine = sort_sessions(store.sessions(name), SortOrder())
+        sessions.extend(mine)
+        reports.append(_status_report(status, kind, len(mine)))
+    return Snapshot(generated_at, tuple(reports), tuple(sessions))
+
+
+def _status_report(status: ProviderStatus, kind: ProviderKind, count: int) -> ProviderReport:
+    error = None
+    if status.health is ProviderHealth.PENDING:
+        error = "no answer yet"
+    elif status.failing:
+        detail = status.error_detail or status.last_error or "failed"
+        error = fmt.safe_text(detail.removeprefix(f"{status.name}: "), MAX_ERROR)
+    elif status.skipped and not count:  # as `_report`: an answer without one usable record
+        error = f"no valid record: {_records(status.skipped)} malformed, all skipped"
+    latency = status.last_latency
+    return ProviderReport(
+        name=status.name,
+        kind=kind,
+        ok=error is None,
+        error=error,
+        sessions=count,
+        latency_ms=None if latency is None else round(latency * 1000.0, 1),
+        reachable=None,
+        auth_ok=None,
+        skipped=status.skipped,
+    )
 
 
 # -- JSON -------------------------------------------------------------------------------------

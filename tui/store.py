@@ -32,7 +32,7 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from operator import attrgetter
 from types import MappingProxyType
@@ -106,12 +106,24 @@ class _ProviderData:
 class _Merge:
     """What merging one batch of sessions found (by session id)."""
 
-    __slots__ = ("added", "changed", "events", "fetched", "removed", "since", "tombstones")
+    __slots__ = (
+        "added",
+        "changed",
+        "events",
+        "fetched",
+        "polled",
+        "removed",
+        "sampled",
+        "since",
+        "tombstones",
+    )
 
     def __init__(self) -> None:
         self.since: float | None = None  # events seen after an outage happened since then
         self.fetched: dict[str, Session] = {}
         self.added: list[str] = []
+        self.sampled: list[str] = []
+        self.polled = False  # a scheduled poll's merge (its diff says what it sampled)
         self.changed: dict[str, frozenset[str]] = {}
         self.removed: list[str] = []
         self.tombstones: set[str] = set()  # forgotten ids the fetch still lists (ended)
@@ -179,6 +191,11 @@ class SessionStore:
     # -- reading ----------------------------------------------------------------------------
 
     @property
+    def clock(self) -> Clock:
+        """The clock the store stamps statuses, events and samples with."""
+        return self._clock
+
+    @property
     def providers(self) -> tuple[str, ...]:
         """Provider names in the order they were registered or first written."""
         return tuple(self._providers)
@@ -220,6 +237,11 @@ class SessionStore:
         """True while the session's provider is stale or its last partial fetch missed it."""
         data = self._providers.get(key.provider)
         return data is not None and (data.status.stale or key.id in data.missing)
+
+    def missing(self, provider: str) -> frozenset[str]:
+        """Ids of the provider's sessions its last (partial) fetch did not return."""
+        data = self._providers.get(provider)
+        return frozenset() if data is None else frozenset(data.missing)
 
     def history(self, key: SessionKey) -> tuple[Sample, ...]:
         """The session's (t, ingest_bps, outgoing_bps) samples, oldest first."""
@@ -351,7 +373,7 @@ class SessionStore:
                 if gone != (sid in missing):
                     merge.mark(sid, STALE)
                     (missing.add if gone else missing.discard)(sid)
-        data.loaded = True
+        data.loaded, merge.polled = True, True
         merge.removed.extend(self._purge(data, now))
         old_status = data.status
         message, detail = _describe_errors(result.errors)
@@ -454,6 +476,106 @@ class SessionStore:
         data.sessions.update(merge.fetched)
         return self._finish(data, data.status, now, merge)
 
+    # -- writing: recordings ----------------------------------------------------------------
+
+    def mirror(
+        self,
+        provider: str,
+        *,
+        status: ProviderStatus | None = None,
+        put: Iterable[Session] = (),
+        drop: Iterable[str] = (),
+        missing: Iterable[str] | None = None,
+        sampled: Iterable[str] | None = None,
+        events: Sequence[StoreEvent] = (),
+    ) -> StoreDiff:
+        """Set one provider's state as a recording says it was, and publish what changed.
+
+        For consoles fed by a recording (no provider is asked): `put` adds or replaces
+        sessions, `drop` removes ids, `missing` (when given) is the exact set of ids the last
+        partial fetch missed, `status` is taken as is (staleness included), `sampled` (a
+        poll's) ids get a history sample of their current rates at `status.last_success`, and
+        `events` join the log. No retention, staleness or transition rule runs: the recording
+        holds their outcome.
+        """
+        data, merge = self._data(provider), _Merge()
+        old_status, sessions = data.status, data.sessions
+        for session in put:
+            sid = session.id
+            prev = sessions.get(sid)
+            if prev is session:
+                continue
+            if prev is None:
+                merge.added.append(sid)
+            elif prev != session:
+                merge.changed[sid] = _changed(prev, session)
+            sessions[sid] = session
+        for sid in drop:
+            if sid in sessions:
+                self._drop(data, sid)
+                merge.removed.append(sid)
+        if missing is not None:
+            wanted = {sid for sid in missing if sid in sessions}
+            for sid in wanted.symmetric_difference(data.missing):
+                merge.mark(sid, STALE)
+            data.missing = wanted
+        if status is not None:
+            data.status = status
+        when = data.status.last_success
+        for sid in sampled or ():
+            sampled_session = sessions.get(sid)
+            if sampled_session is None or when is None:
+                continue
+            ring = data.history.get(sid)
+            if ring is None:
+                ring = data.history[sid] = SampleRing(self._history_size)
+            ring.append(when, sampled_session.ingest_bps, sampled_session.outgoing_bps)
+            merge.sampled.append(sid)
+        data.loaded, data.counts = True, None
+        merge.events.extend(events)
+        status, name = data.status, data.status.name
+        diff = StoreDiff(
+            provider=name,
+            added=tuple(SessionKey(name, sid) for sid in merge.added),
+            changed=MappingProxyType(
+                {SessionKey(name, sid): fields for sid, fields in merge.changed.items()}
+            ),
+            removed=tuple(SessionKey(name, sid) for sid in merge.removed),
+            status_fields=_status_fields(old_status, status),
+            stale_changed=status.stale != old_status.stale,
+            events=tuple(merge.events),
+            sampled=None if sampled is None else tuple(SessionKey(name, s) for s in merge.sampled),
+        )
+        return self._publish(diff)
+
+    def restore(
+        self,
+        *,
+        events: Iterable[StoreEvent] | None = None,
+        histories: Mapping[SessionKey, Iterable[Sample]] | None = None,
+    ) -> None:
+        """Bring back what a recording kept, publishing nothing (redraw afterwards).
+
+        `events` replaces the event log. `histories` replaces every session's samples; a
+        history for a session not in the store yet waits for it (a restarted console gets its
+        sparklines back before its first poll lists the sessions); a provider the store does
+        not know is skipped.
+        """
+        if events is not None:
+            self._events.clear()
+            self._events.extend(events)
+        if histories is None:
+            return
+        for data in self._providers.values():
+            data.history.clear()
+        for key, samples in histories.items():
+            ring = SampleRing(self._history_size)
+            for sample in samples:
+                ring.append(*sample)
+            known = self._providers.get(key.provider)
+            if known is not None and len(ring):
+                known.history[key.id] = ring
+
     # -- internals --------------------------------------------------------------------------
 
     def _data(self, provider: str) -> _ProviderData:
@@ -522,6 +644,7 @@ class SessionStore:
                 if ring is None:
                     ring = history[sid] = SampleRing(cap)
                 ring.append(now, session.ingest_bps, session.outgoing_bps)
+                merge.sampled.append(sid)
         if foreign:
             log.warning("provider %s returned %d sessions of another provider", name, foreign)
 
@@ -583,6 +706,7 @@ class SessionStore:
             status_fields=_status_fields(old_status, status),
             stale_changed=status.stale != old_status.stale,
             events=tuple(events),
+            sampled=tuple(SessionKey(name, s) for s in merge.sampled) if merge.polled else None,
         )
         return self._publish(diff)
 

@@ -125,6 +125,9 @@ class StoreDiff:
     status_fields: frozenset[str] = frozenset()  # the `ProviderStatus` fields that changed
     stale_changed: bool = False
     events: tuple[StoreEvent, ...] = ()
+    # A poll's write: the sessions that got a history sample, stamped `last_success` (what a
+    # recording needs to rebuild the sparklines exactly); None when the write was not a poll.
+    sampled: tuple[SessionKey, ...] | None = None
 
     @property
     def status_changed(self) -> bool:

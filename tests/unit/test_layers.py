@@ -25,6 +25,13 @@ DATA_LAYER = [
     "tui.issue_classes",
     "tui.exporter",
     "tui.exporter.command",
+    "tui.engine",
+    "tui.recorder",
+    "tui.recorder.writer",
+    "tui.recorder.reader",
+    "tui.recorder.follow",
+    "tui.recorder.replay",
+    "tui.recorder.commands",
 ]
 
 

@@ -18,9 +18,11 @@ from tui.store import (
     Counts,
     EventKind,
     ProviderHealth,
+    Sample,
     SampleRing,
     SessionStore,
     StoreDiff,
+    StoreEvent,
 )
 
 LIVE, ENDED, SCHEDULED = SessionState.LIVE, SessionState.ENDED, SessionState.SCHEDULED
@@ -477,3 +479,54 @@ def test_the_same_objects_again_change_nothing_and_stay(store: SessionStore) -> 
     diff = store.apply("lp", ok(*sessions))
     assert not diff.changed and not diff.added and not diff.removed
     assert all(store.get(s.key) is s for s in sessions)
+
+
+# -- what a recording needs: sampled keys in diffs, mirror, restore ------------------------
+
+
+def test_a_poll_diff_names_what_it_sampled(store: SessionStore) -> None:
+    diff = store.apply(
+        "lp", ok(mk("a"), mk("b", ingest_bps=None, outgoing_bps=None), mk("c", state=ENDED))
+    )
+    assert diff.sampled == (key("a"),)
+    assert store.apply("lp", ok()).sampled == ()  # a poll that sampled nothing says so
+    assert store.fail("lp", "down").sampled is None  # not a poll's merge
+    assert store.upsert("lp", [mk("d")]).sampled is None
+    assert store.register("lp").sampled is None
+
+
+def test_mirror_sets_a_provider_as_recorded(store: SessionStore, clock: FakeClock) -> None:
+    got: list[StoreDiff] = []
+    store.subscribe(got.append)
+    store.register("xx")
+    status = replace(store.status("xx"), last_success=clock.time(), stale=True)
+    a, b = mk("a", "xx"), mk("b", "xx", ingest_bps=2.0)
+    diff = store.mirror("xx", status=status, put=[a, b], missing=["b"], sampled=["b"])
+    assert got[-1] is diff and set(diff.added) == {key("a", "xx"), key("b", "xx")}
+    assert diff.status_changed and diff.stale_changed  # staleness as recorded, not recomputed
+    assert store.status("xx") is status and store.is_stale(key("b", "xx"))
+    assert store.history(key("b", "xx")) == ((clock.time(), 2.0, 3_000_000.0),)
+    assert store.history(key("a", "xx")) == ()
+    a2 = mk("a", "xx", name="renamed")
+    event = StoreEvent(clock.time(), EventKind.UNHEALTHY, "xx", key("a", "xx"), "renamed")
+    diff = store.mirror("xx", put=[a2, b], drop=["b", "zz"], missing=[], events=[event])
+    assert diff.changed == {key("a", "xx"): frozenset({"name"})}
+    assert diff.removed == (key("b", "xx"),) and diff.sampled is None
+    assert diff.events == (event,) and store.events[-1] is event
+    assert store.get(key("a", "xx")) is a2 and store.get(key("b", "xx")) is None
+    assert store.mirror("xx", put=[a2]).sessions_changed is False  # the same object: nothing
+
+
+def test_restore_brings_back_events_and_histories(store: SessionStore, clock: FakeClock) -> None:
+    store.register("lp")
+    old = StoreEvent(1.0, EventKind.WENT_LIVE, "lp", key("a"), "a")
+    store.restore(
+        events=[old],
+        histories={key("a"): [Sample(1.0, 2.0, None)], key("q", "unknown"): [Sample(1, 1, 1)]},
+    )
+    assert list(store.events) == [old]
+    assert "unknown" not in store.providers  # a provider not configured is not made up
+    store.apply("lp", ok(mk("a", ingest_bps=5.0)))  # the session appears: its history waits
+    assert [s.ingest_bps for s in store.history(key("a"))] == [2.0, 5.0]
+    store.restore(histories={})
+    assert store.history(key("a")) == ()

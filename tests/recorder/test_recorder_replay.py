@@ -1,0 +1,189 @@
+"""A recording rebuilds what the live store showed: the same snapshot JSON at every moment
+looked at, the same sparkline samples, the same event log; and the replayer jumps from
+incident to incident and steps poll by poll.
+
+One recording, made once for the module: the real refresher polls a simulator over a loopback
+socket (sped up, so sessions start, falter and end), while a fault makes the Uiza provider
+fail for a while and the calls provider fail now and then (partial fetches: stale sessions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from support.recording import Live, record_live, sim_settings
+from tui.models import ProviderKind
+from tui.recorder import feed
+from tui.recorder.commands import snapshot_at
+from tui.recorder.feed import NotRecorded
+from tui.recorder.reader import INCIDENTS, Incident, Recording
+from tui.recorder.replay import Replayer
+from tui.sim import Fault, SimConfig, start_in_thread
+from tui.snapshot import snapshot_from_store, snapshot_json
+from tui.store import EventKind, ProviderHealth, SampleRing, SessionStore, StoreEvent
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    path = tmp_path_factory.mktemp("rec") / "recording.db"
+    config = SimConfig(seed=5, sessions=400, churn=0.3, speed=40)
+    with start_in_thread(config) as sim:
+
+        def script(elapsed: float) -> None:
+            if 1.0 <= elapsed < 2.6:
+                sim.set_fault("uiza", Fault(error_rate=1.0))
+                sim.set_fault("calls", Fault(error_rate=0.5))
+            else:
+                sim.clear_faults()
+
+        settings = sim_settings(sim, calls=3)
+        yield asyncio.run(
+            record_live(
+                sim, path, seconds=5.0, settings=settings, script=script, keyframe_every=1.5
+            )
+        )
+
+
+def test_a_snapshot_at_any_moment_equals_the_live_one(live: Live) -> None:
+    with Recording(live.path) as rec:
+        for moment in live.moments:
+            assert snapshot_json(snapshot_at(rec, moment.t)) == moment.json
+    states = {m.json.count('"ok": false') for m in live.moments}
+    assert len(states) > 1, "the fault must have shown: some moments with a failing provider"
+
+
+def test_sparkline_history_is_rebuilt_sample_for_sample(live: Live) -> None:
+    with Recording(live.path) as rec:
+        for moment in live.moments[2::3]:
+            rebuilt = rec.histories(moment.t)
+            assert moment.histories, "live sessions were sampled"
+            for key, samples in moment.histories.items():
+                ring = SampleRing(120)  # the store keeps rates as float32: compare alike
+                for sample in rebuilt.get(key, []):
+                    ring.append(*sample)
+                assert ring.samples() == samples, key
+
+
+def test_the_event_log_is_the_live_one(live: Live) -> None:
+    with Recording(live.path) as rec:
+        for moment in live.moments:
+            assert rec.events(until=moment.t, last=1000) == moment.events
+    kinds = {e.kind for e in live.moments[-1].events}
+    assert {EventKind.PROVIDER_FAILED, EventKind.PROVIDER_RECOVERED} <= kinds
+
+
+def test_stale_marks_are_the_live_ones(live: Live) -> None:
+    """Partial calls fetches mark the calls they missed stale, session by session."""
+    missed = False
+    with Recording(live.path) as rec:
+        for moment in live.moments:
+            state = rec.state_at(moment.t)
+            assert state is not None
+            store = SessionStore()
+            feed.put_state(store, state)
+            assert {s.key for s in store.sessions() if store.is_stale(s.key)} == moment.stale
+            missed |= bool(state.providers["calls"].missing_ids())
+    assert missed, "some calls fetch was partial: one call missed, the others kept"
+
+
+async def test_jumping_from_incident_to_incident(live: Live) -> None:
+    with Recording(live.path) as rec:
+        bounds = rec.bounds()
+        assert bounds is not None
+        expected = sorted({round(i.at, 9) for i in _incidents(rec)})
+    assert len(expected) >= 3
+    store = SessionStore()
+    replayer = Replayer(store, live.path)
+    await replayer.open(at=bounds[0])
+    landed = []
+    while (incident := await replayer.incident(forward=True)) is not None:
+        assert replayer.position == incident.at
+        landed.append(round(incident.at, 9))
+        _assert_shows(store, incident.event)
+    assert landed == expected
+    back = await replayer.incident(forward=False)
+    assert back is not None and round(back.at, 9) == expected[-2]
+    assert replayer.position == back.at
+    _assert_shows(store, back.event)
+    await replayer.stop()
+
+
+def _incidents(rec: Recording) -> list[Incident]:
+    out = []
+    t = float("-inf")
+    while (found := rec.incident(t, forward=True)) is not None:
+        out.append(found)
+        t = found.at
+    return out
+
+
+def _assert_shows(store: SessionStore, event: StoreEvent) -> None:
+    assert event.kind in INCIDENTS
+    if event.kind is EventKind.PROVIDER_FAILED:
+        assert store.status(event.provider).health in (
+            ProviderHealth.FAILING,
+            ProviderHealth.PARTIAL,
+        )
+    elif event.kind is EventKind.UNHEALTHY:
+        assert event.key is not None
+        session = store.get(event.key)
+        assert session is None or session.healthy is False or session.state.value == "ended"
+    else:
+        assert event.key is not None
+        session = store.get(event.key)
+        assert session is None or session.state.value == "ended"
+
+
+async def test_stepping_poll_by_poll_matches_seeking(live: Live) -> None:
+    """A step forward applies frames as a live store got them; it lands where a seek does."""
+    stepped, sought = SessionStore(), SessionStore()
+    replayer = Replayer(stepped, live.path)
+    checker = Replayer(sought, live.path)
+    with Recording(live.path) as rec:
+        bounds = rec.bounds()
+        run = rec.run_at(float("inf"))
+    assert bounds is not None and run is not None
+    kinds = {name: ProviderKind(kind) for name, kind in run.providers}
+    await replayer.open(at=bounds[0])
+    await checker.open(at=bounds[0])
+
+    def json_of(store: SessionStore, t: float) -> str:
+        return snapshot_json(snapshot_from_store(store, kinds, datetime.fromtimestamp(t, UTC)))
+
+    with Recording(live.path) as rec:
+        polls = {t for t, _, _ in rec.polls(bounds[0] + 1e-9, bounds[1])}
+    steps = 0
+    while await replayer.step(+1):
+        steps += 1
+        await checker.seek(replayer.position)
+        assert json_of(stepped, replayer.position) == json_of(sought, replayer.position)
+    assert steps == len(polls) >= 15  # every poll, one at a time, to the end
+    before = replayer.position
+    assert await replayer.step(-1)
+    assert replayer.position < before
+    await replayer.stop()
+    await checker.stop()
+
+
+async def test_drill_downs_in_replay_answer_from_the_recording(live: Live) -> None:
+    store = SessionStore()
+    replayer = Replayer(store, live.path)
+    await replayer.open()
+    session = next(s for s in store.sessions("studio") if s.parent_id)
+    related = await replayer.fetch_related("studio", session.parent_id or "")
+    assert session.id in {s.id for s in related.sessions}
+    assert (await replayer.fetch_session("studio", session.id)) == session
+    with pytest.raises(NotRecorded, match="not recorded"):
+        await replayer.fetch_session("studio", "no-such-session")
+    with pytest.raises(NotRecorded, match="not recorded"):
+        await replayer.fetch_related("studio", "no-such-stream")
+    await replayer.stop()
+
+
+def test_path_type(live: Live) -> None:
+    assert isinstance(live.path, Path) and live.path.stat().st_mode & 0o777 == 0o600
