@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import random
 import re
 import shutil
 import sqlite3
@@ -107,14 +108,17 @@ def test_a_corrupt_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert_refused(path, "not a livetop recording", capsys)
 
 
+@pytest.mark.parametrize("seed", range(6))
 def test_a_recording_damaged_inside(
-    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int
 ) -> None:
+    """Scribbled pages (six ways, reproducibly): whatever SQLite then says, it is "damaged"."""
     path = copy(good, tmp_path)
     data = bytearray(path.read_bytes())
     page = 4096
+    scribble = random.Random(seed)
     for at in range(page * 2, len(data) - page, page * 3):  # scribble over pages past the header
-        data[at + 8 : at + 600] = os.urandom(592)
+        data[at + 8 : at + 600] = scribble.randbytes(592)
     path.write_bytes(bytes(data))
     before = digest(path)
     status = try_to_record(path)

@@ -95,6 +95,10 @@ def explain(path: Path | str, exc: BaseException) -> RecordingError:
         reason = "disk full"
     elif "unable to open" in low:
         reason = "cannot open it (missing directory or no permission)"
+    elif isinstance(exc, sqlite3.DatabaseError):
+        # Anything else SQLite says about the file's content ("string or blob too big" from
+        # a scribbled page, "no such table"): the file is damaged.
+        reason = f"damaged ({text}); it is left as it is"
     else:
         reason = text
     return RecordingError(path, reason)
