@@ -96,6 +96,22 @@ class FakeClock:
         await settle()
 
 
+async def sleep_or_event(clock: Clock, event: asyncio.Event, seconds: float | None) -> None:
+    """Sleep on `clock` (forever if `seconds` is None) or until `event` is set, whichever
+    comes first; cancelled, it leaves nothing behind."""
+    if seconds is None:
+        await event.wait()
+        return
+    waiter = asyncio.ensure_future(event.wait())
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        sleeper.cancel()
+        await asyncio.gather(waiter, sleeper, return_exceptions=True)
+
+
 async def settle(rounds: int = 30) -> None:
     """Let ready tasks run: a few dozen event-loop turns, no real time."""
     for _ in range(rounds):

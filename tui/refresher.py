@@ -42,7 +42,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from types import TracebackType
 from typing import Self, TypeVar
 
-from tui.clock import Clock, SystemClock
+from tui.clock import Clock, SystemClock, sleep_or_event
 from tui.models import FetchResult, Session
 from tui.poller import MIN_INTERVAL as MIN_INTERVAL
 from tui.poller import Poller, floor_interval, guarded, kick, server_wait
@@ -272,7 +272,7 @@ class Refresher:
             if self._paused:
                 await kick.wait()
             elif delay > 0:
-                await self._sleep_or_event(kick, delay)
+                await sleep_or_event(self._clock, kick, delay)
             outcome: T | ProviderError
             with job(Priority.FOREGROUND):
                 try:
@@ -320,21 +320,7 @@ class Refresher:
                 p.published = deadline
                 wall = None if deadline is None else self._clock.time() + (deadline - now)
                 self._store.set_schedule(p.name, next_poll=wall)
-            await self._sleep_or_event(p.wake, None if deadline is None else deadline - now)
-
-    async def _sleep_or_event(self, event: asyncio.Event, seconds: float | None) -> None:
-        """Sleep on the clock (forever if None) or until `event` is set, whichever first."""
-        if seconds is None:
-            await event.wait()
-            return
-        waiter = asyncio.ensure_future(event.wait())
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        try:
-            await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
-            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+            await sleep_or_event(self._clock, p.wake, None if deadline is None else deadline - now)
 
     async def _poll(self, p: Poller, foreground: bool = False) -> None:
         p.in_flight = True

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
-from tui.clock import Clock, SystemClock
+from tui.clock import Clock, SystemClock, sleep_or_event
 from tui.models import MAX_HOLD as MAX_HOLD
 from tui.providers.errors import ProviderConnectionError, ProviderError, ProviderHTTPError
 
@@ -261,7 +261,7 @@ class RequestScheduler:
                             current.sent += 1
                             current.waited += now - start
                         return _Ticket(now, self._admissions, probe)
-                await self._sleep_or_change(wait)
+                await sleep_or_event(self._clock, self._changed, wait)
         finally:
             self._queue.remove(entry)
             heapq.heapify(self._queue)
@@ -345,20 +345,6 @@ class RequestScheduler:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
-
-    async def _sleep_or_change(self, seconds: float | None) -> None:
-        changed = self._changed
-        if seconds is None:
-            await changed.wait()
-            return
-        waiter = asyncio.ensure_future(changed.wait())
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        try:
-            await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
-            await asyncio.gather(waiter, sleeper, return_exceptions=True)
 
 
 def _span(seconds: float) -> str:
