@@ -18,8 +18,9 @@ Rules the store keeps:
   tombstone keeps a forgotten session from coming back while the provider still lists it ended.
 - A provider's first data is its initial load and emits no session events (the table and the
   counts show that state); transitions seen after it do.
-- History: each poll adds one (t, ingest, outgoing) sample to a session's bounded ring when a
-  rate is present (~2.3 KB a session with 120 samples).
+- History: each poll adds one (t, ingest, outgoing, viewers) sample to a session's bounded ring
+  when a rate or a count is present (~2.3 KB a session with 120 samples, ~2.8 KB with viewer
+  counts); a viewer count is sampled only when the poll brought a new measurement of them.
 
 The value types (diffs, events, statuses, the sample ring) live in `tui.store_types` and are
 re-exported here.
@@ -255,17 +256,21 @@ class SessionStore:
         return self._events
 
     def counts(self, provider: str | None = None) -> Counts:
-        """Sessions, live, unhealthy (healthy is False and not ended), stale; cached."""
+        """Sessions, live, unhealthy (healthy is False and not ended), stale, and the viewers
+        of the unhealthy ones; cached."""
         if provider is not None and provider not in self._providers:
             return Counts(0, 0, 0, 0)
         datas = self._providers.values() if provider is None else [self._providers[provider]]
         totals = [0, 0, 0, 0]
+        affected: int | None = None
         for data in datas:
             if data.counts is None:
                 data.counts = _count(data)
-            for i, n in enumerate(data.counts):
+            for i, n in enumerate(data.counts[:4]):
                 totals[i] += n
-        return Counts(*totals)
+            if data.counts.affected is not None:
+                affected = (affected or 0) + data.counts.affected
+        return Counts(totals[0], totals[1], totals[2], totals[3], affected)
 
     # -- writing: polls ---------------------------------------------------------------------
 
@@ -300,7 +305,8 @@ class SessionStore:
     ) -> StoreDiff:
         """Merge one scheduled poll's result (complete: authoritative; partial: upsert only)."""
         data, merge, now = self._data(provider), _Merge(), self._clock.time()
-        self._merge(data, result.sessions, now, merge, poll=True)
+        fresh = _new_viewers(data.status, result)
+        self._merge(data, result.sessions, now, merge, poll=True, viewers=fresh)
         return self._commit(data, merge, now, result, latency, next_poll)
 
     async def apply_async(
@@ -319,12 +325,14 @@ class SessionStore:
         """
         data, merge, now = self._data(provider), _Merge(), self._clock.time()
         sessions, step = result.sessions, max(1, slice_size)
+        fresh = _new_viewers(data.status, result)
         data.merging = True  # tick() must not purge under a merge in progress
         try:
             for start in range(0, len(sessions), step):
                 if start:
                     await asyncio.sleep(0)
-                self._merge(data, sessions[start : start + step], now, merge, poll=True)
+                part = sessions[start : start + step]
+                self._merge(data, part, now, merge, poll=True, viewers=fresh)
         finally:
             data.merging = False
         previous = data.sessions
@@ -392,6 +400,8 @@ class SessionStore:
             retry_after=max((_asked(e) or 0.0 for e in result.errors), default=0.0) or None,
             polls=old_status.polls + 1,
             error_reasons=tuple(_reason(e) for e in result.errors),
+            viewers_at=None if result.viewers_at is None else result.viewers_at.timestamp(),
+            notice=result.notice,
         )
         return self._finish(data, old_status, now, merge)
 
@@ -522,6 +532,8 @@ class SessionStore:
         if status is not None:
             data.status = status
         when = data.status.last_success
+        # Viewers are sampled as a poll samples them: when it brought a new count.
+        counted = data.status.viewers_at not in (None, old_status.viewers_at)
         for sid in sampled or ():
             sampled_session = sessions.get(sid)
             if sampled_session is None or when is None:
@@ -529,7 +541,8 @@ class SessionStore:
             ring = data.history.get(sid)
             if ring is None:
                 ring = data.history[sid] = SampleRing(self._history_size)
-            ring.append(when, sampled_session.ingest_bps, sampled_session.outgoing_bps)
+            ingest, outgoing = sampled_session.ingest_bps, sampled_session.outgoing_bps
+            ring.append(when, ingest, outgoing, sampled_session.viewers if counted else None)
             merge.sampled.append(sid)
         data.loaded, data.counts = True, None
         merge.events.extend(events)
@@ -592,8 +605,10 @@ class SessionStore:
         merge: _Merge,
         *,
         poll: bool,
+        viewers: bool = False,
     ) -> None:
-        """Compare incoming sessions with the stored ones, naming the fields that changed.
+        """Compare incoming sessions with the stored ones, naming the fields that changed;
+        `viewers`: the poll brought a new measurement of them, to sample.
 
         This loop is the hot path (10k sessions every 2 s): keep the per-item work small.
         """
@@ -638,12 +653,15 @@ class SessionStore:
                 adhoc.pop(sid, None)  # the poll lists it now: an ordinary session
             # Only live sessions are sampled: an ended one's rates are frozen, and sampling
             # them would draw a flat line that looks like a healthy stream.
-            live = session.state is SessionState.LIVE
-            if live and (session.ingest_bps is not None or session.outgoing_bps is not None):
+            if session.state is not SessionState.LIVE:
+                continue
+            ingest, outgoing = session.ingest_bps, session.outgoing_bps
+            count = session.viewers if viewers else None
+            if ingest is not None or outgoing is not None or count is not None:
                 ring = history.get(sid)
                 if ring is None:
                     ring = history[sid] = SampleRing(cap)
-                ring.append(now, session.ingest_bps, session.outgoing_bps)
+                ring.append(now, ingest, outgoing, count)
                 merge.sampled.append(sid)
         if foreign:
             log.warning("provider %s returned %d sessions of another provider", name, foreign)
@@ -752,6 +770,7 @@ def _transitions(
 def _count(data: _ProviderData) -> Counts:
     """What the provider's polls list (not what drill-downs fetched besides)."""
     live = unhealthy = 0
+    affected: int | None = None
     adhoc = data.adhoc
     for sid, s in data.sessions.items():
         if sid in adhoc:
@@ -760,9 +779,17 @@ def _count(data: _ProviderData) -> Counts:
             live += 1
         if s.healthy is False and s.state is not _ENDED:
             unhealthy += 1
+            if s.viewers is not None:
+                affected = (affected or 0) + s.viewers
     total = len(data.sessions) - len(adhoc)
     missing = len(data.missing - adhoc.keys())
-    return Counts(total, live, unhealthy, total if data.status.stale else missing)
+    return Counts(total, live, unhealthy, total if data.status.stale else missing, affected)
+
+
+def _new_viewers(status: ProviderStatus, result: FetchResult) -> bool:
+    """The result brings viewer counts measured since the last poll's."""
+    at = result.viewers_at
+    return at is not None and at.timestamp() != status.viewers_at
 
 
 def _describe(error: BaseException | str) -> tuple[str, str]:
