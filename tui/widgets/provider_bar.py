@@ -73,6 +73,10 @@ def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
         parts.append(f"{status.last_latency * 1000:.0f} ms")
     if status.skipped:
         parts.append(f"{status.skipped} malformed skipped")
+    if status.notice:  # what did not come besides the sessions (viewers), said as it stands
+        parts.append(fmt.safe_text(status.notice, 100))
+    elif (late := status.viewers_late(now)) is not None:
+        parts.append(f"viewers {fmt.duration(late)} old")
     text.append("  · " + " · ".join(parts), "dim" if not status.failing else "")
     return text
 
