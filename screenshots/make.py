@@ -64,6 +64,8 @@ async def shoot(name: str, size: tuple[int, int], steps: Steps) -> None:
         app = LivetopApp(demo_settings(sim), clock=FakeClock(MOMENT + 1.0), rng=random.Random(7))
         async with app.run_test(size=size) as pilot:
             await until(pilot, lambda: all(s.last_success for s in app.store.statuses()))
+            # Livepeer's viewers go beside a poll and come with the next one.
+            await until(pilot, lambda: app.store.status("studio").viewers_at is not None)
             await until(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
             await steps(pilot, app, sim)
             await pilot.pause(0.3)

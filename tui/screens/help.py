@@ -27,10 +27,10 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("/", "filter: words match name, id, provider"),
             ("", "state:live  health:bad  provider:NAME  kind:uiza"),
-            ("", "issue:encoder ingest provider playback polling other"),
+            ("", "issue:encoder  where the fault is (see ISSUE)"),
             ("", "-word leaves out what matches"),
-            ("t", "sort trouble first, most viewers affected first (default)"),
-            ("n s h b l v", "sort by name, state, health, bitrate, last seen, viewers"),
+            ("t", "sort trouble first, most viewers first (default)"),
+            ("n s h b l v", "sort by name state health bitrate seen viewers"),
             ("", "the same key again reverses; the header marks it ↓ ↑"),
         ),
     ),
@@ -48,10 +48,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Reading the list",
         (
-            ("!  +  -  ~", "unhealthy or viewers see errors, just live, just ended, stale"),
+            ("!  +  -  ~", "trouble, just live, just ended, stale data"),
             ("HEALTH —", "unknown: the provider does not report health"),
-            ("ISSUE", "where the fault is, then the provider's first issue"),
-            ("VIEWERS", "watching now (Livepeer; dropped first when narrow)"),
+            ("ISSUE", "where the fault is, then the provider's words:"),
+            ("", "encoder ingest provider playback polling other"),
+            ("VIEWERS", "watching now (Livepeer; goes first when narrow)"),
         ),
     ),
     ("App", (("Ctrl+P", "command palette: every action"), ("?", "this help"), ("q", "quit"))),
