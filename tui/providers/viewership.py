@@ -35,7 +35,7 @@ from typing import Any, Final, NamedTuple
 from pydantic import StrictFloat, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from tui.models import MAX_HOLD, FetchResult, Session
+from tui.models import MAX_HOLD, FetchResult, Session, SessionState
 from tui.providers.base import SLICE, one_line
 from tui.providers.errors import (
     ProviderAuthError,
@@ -137,6 +137,9 @@ async def read_audience(provider: str, body: Any) -> tuple[dict[str, Views], int
     return out, skipped
 
 
+_LIVE = SessionState.LIVE
+
+
 def _playback_id(session: Session) -> str | None:
     pid = session.details.get("playbackId")
     return pid if isinstance(pid, str) and pid else None
@@ -159,8 +162,11 @@ class Joiner:
             self._last = {}
             return sessions
         chosen: dict[str, int] = {}  # playback id -> index of the session that gets it
-        for i, s in enumerate(sessions):
-            if not s.is_live or (pid := _playback_id(s)) is None or pid not in audience:
+        for i, s in enumerate(sessions):  # the hot loop: 10,000 sessions every poll
+            if s.state is not _LIVE:
+                continue
+            pid = s.details.get("playbackId")
+            if type(pid) is not str or pid not in audience:
                 continue
             j = chosen.get(pid)
             if j is None or _later(s, sessions[j]):
