@@ -20,7 +20,7 @@ Rules the store keeps:
   counts show that state); transitions seen after it do.
 - History: each poll adds one (t, ingest, outgoing, viewers) sample to a session's bounded ring
   when a rate or a count is present (~2.3 KB a session with 120 samples, ~2.8 KB with viewer
-  counts); a viewer count is sampled only when the poll brought a new measurement of them.
+  counts).
 
 The value types (diffs, events, statuses, the sample ring) live in `tui.store_types` and are
 re-exported here.
@@ -305,8 +305,7 @@ class SessionStore:
     ) -> StoreDiff:
         """Merge one scheduled poll's result (complete: authoritative; partial: upsert only)."""
         data, merge, now = self._data(provider), _Merge(), self._clock.time()
-        fresh = _new_viewers(data.status, result)
-        self._merge(data, result.sessions, now, merge, poll=True, viewers=fresh)
+        self._merge(data, result.sessions, now, merge, poll=True)
         return self._commit(data, merge, now, result, latency, next_poll)
 
     async def apply_async(
@@ -325,14 +324,12 @@ class SessionStore:
         """
         data, merge, now = self._data(provider), _Merge(), self._clock.time()
         sessions, step = result.sessions, max(1, slice_size)
-        fresh = _new_viewers(data.status, result)
         data.merging = True  # tick() must not purge under a merge in progress
         try:
             for start in range(0, len(sessions), step):
                 if start:
                     await asyncio.sleep(0)
-                part = sessions[start : start + step]
-                self._merge(data, part, now, merge, poll=True, viewers=fresh)
+                self._merge(data, sessions[start : start + step], now, merge, poll=True)
         finally:
             data.merging = False
         previous = data.sessions
@@ -532,8 +529,6 @@ class SessionStore:
         if status is not None:
             data.status = status
         when = data.status.last_success
-        # Viewers are sampled as a poll samples them: when it brought a new count.
-        counted = data.status.viewers_at not in (None, old_status.viewers_at)
         for sid in sampled or ():
             sampled_session = sessions.get(sid)
             if sampled_session is None or when is None:
@@ -542,7 +537,7 @@ class SessionStore:
             if ring is None:
                 ring = data.history[sid] = SampleRing(self._history_size)
             ingest, outgoing = sampled_session.ingest_bps, sampled_session.outgoing_bps
-            ring.append(when, ingest, outgoing, sampled_session.viewers if counted else None)
+            ring.append(when, ingest, outgoing, sampled_session.viewers)
             merge.sampled.append(sid)
         data.loaded, data.counts = True, None
         merge.events.extend(events)
@@ -605,10 +600,8 @@ class SessionStore:
         merge: _Merge,
         *,
         poll: bool,
-        viewers: bool = False,
     ) -> None:
-        """Compare incoming sessions with the stored ones, naming the fields that changed;
-        `viewers`: the poll brought a new measurement of them, to sample.
+        """Compare incoming sessions with the stored ones, naming the fields that changed.
 
         This loop is the hot path (10k sessions every 2 s): keep the per-item work small.
         """
@@ -655,8 +648,7 @@ class SessionStore:
             # them would draw a flat line that looks like a healthy stream.
             if session.state is not SessionState.LIVE:
                 continue
-            ingest, outgoing = session.ingest_bps, session.outgoing_bps
-            count = session.viewers if viewers else None
+            ingest, outgoing, count = session.ingest_bps, session.outgoing_bps, session.viewers
             if ingest is not None or outgoing is not None or count is not None:
                 ring = history.get(sid)
                 if ring is None:
@@ -784,12 +776,6 @@ def _count(data: _ProviderData) -> Counts:
     total = len(data.sessions) - len(adhoc)
     missing = len(data.missing - adhoc.keys())
     return Counts(total, live, unhealthy, total if data.status.stale else missing, affected)
-
-
-def _new_viewers(status: ProviderStatus, result: FetchResult) -> bool:
-    """The result brings viewer counts measured since the last poll's."""
-    at = result.viewers_at
-    return at is not None and at.timestamp() != status.viewers_at
 
 
 def _describe(error: BaseException | str) -> tuple[str, str]:

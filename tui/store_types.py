@@ -153,8 +153,7 @@ class StoreDiff:
 
 
 class Sample(NamedTuple):
-    """One history point; a value is None when the provider did not report it (viewers: or
-    reported no new count since the last point)."""
+    """One history point; a value is None when the provider did not report it."""
 
     t: float
     ingest_bps: float | None

@@ -237,19 +237,20 @@ def test_the_store_counts_viewers_on_unhealthy_streams() -> None:
     assert store.counts().affected is None
 
 
-def test_viewers_are_sampled_only_when_newly_measured() -> None:
+def test_viewers_are_sampled_with_the_rates() -> None:
     clock = FakeClock()
     store = SessionStore(clock=clock)
     t0 = clock.time()
-    for i, (count, at) in enumerate([(10, t0), (10, t0), (30, t0 + 2.0), (30, t0 + 2.0)]):
-        session = replace(s("a", viewers=count), ingest_bps=1e6 + i)
-        store.apply("studio", fetched(session, at=at))
-    key = s("a").key
-    assert [x.viewers for x in store.history(key)] == [10.0, None, 30.0, None]
+    for count in (10, None, 30):
+        session = replace(s("a", viewers=count), ingest_bps=None)
+        store.apply("studio", fetched(session, at=t0))
+    ended = replace(s("a", viewers=30), state=SessionState.ENDED)
+    store.apply("studio", fetched(ended, at=t0))  # not on air: not sampled
+    assert [x.viewers for x in store.history(s("a").key)] == [10.0, 30.0]
     status = store.status("studio")
-    assert status.viewers_at == t0 + 2.0
+    assert status.viewers_at == t0
     assert status.viewers_late(t0 + 30.0) is None
-    assert status.viewers_late(t0 + 60.0) == pytest.approx(58.0)
+    assert status.viewers_late(t0 + 60.0) == pytest.approx(60.0)
 
 
 def test_a_notice_reaches_the_providers_status() -> None:

@@ -12,7 +12,7 @@ from tui.store import Sample
 
 def sparklines(history: Sequence[Sample], width: int) -> Text:
     """Ingest and outgoing rates over the kept samples, two lines; and viewers, a third,
-    once any count came (a poll without a new count keeps the last one's level)."""
+    once any count came (a poll without one keeps the last one's level)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for label, values in (
         ("ingest", [s.ingest_bps or 0.0 for s in history]),
