@@ -151,7 +151,7 @@ class FetchResult:
     authoritative, so the store must not treat missing sessions as gone.
     `viewers_at` is when the viewer counts joined to the sessions were measured (None: none
     were); `notice` a remark on data besides the sessions that did not come, which is not a
-    failure of the poll ("viewers: needs a private API key").
+    failure of the poll ("viewers need a private key (403)").
     """
 
     sessions: tuple[Session, ...]

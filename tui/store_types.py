@@ -82,7 +82,7 @@ class ProviderStatus:
     `polls` counts finished polls (successful or not); `error_reasons` holds one word from
     `tui.providers.errors.ERROR_REASONS` per error of the last poll (empty when it had none).
     `viewers_at` is when the viewer counts on its sessions were measured (None: it has none),
-    `notice` a remark on the last poll that is not a failure ("viewers need a private API key").
+    `notice` a remark on the last poll that is not a failure ("viewers need a private key (403)").
     """
 
     name: str

@@ -143,7 +143,7 @@ async def test_a_key_that_may_not_read_viewers_is_said_once_on_its_line(
             await wait_for(pilot, lambda: app.store.status("studio").polls >= 3, 20.0)
             bar = app.screen.query_one(ProviderBar)
             line = bar.line_text("studio")
-            assert "viewers need a private API key (HTTP 403)" in line
+            assert "viewers need a private key (403)" in line
             assert "OK" in line and not bar.is_banner("studio")  # the sessions poll is fine
             assert all(s.viewers is None for s in app.store.sessions("studio"))
             notes = [n for n in app._notifications if "viewers" in str(n.message)]

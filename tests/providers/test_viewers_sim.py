@@ -172,7 +172,7 @@ async def test_forbidden_is_said_once_and_not_asked_again(
         for _ in range(5):
             results.append(await c.fetch())
     assert asked(sim) - start == 1 + 7  # one viewership request, and the 7 listings
-    assert {r.notice for r in results} == {"viewers need a private API key (HTTP 403)"}
+    assert {r.notice for r in results} == {"viewers need a private key (403)"}
     assert len([r for r in caplog.records if "private" in r.getMessage()]) == 1
 
 

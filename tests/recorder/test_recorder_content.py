@@ -168,7 +168,7 @@ def test_viewers_are_recorded_and_older_rows_read_as_unknown(tmp_path: Path) -> 
     recorder = Recorder(store, path, kinds={"studio": "livepeer"})
     recorder.start()
     measured = datetime.fromtimestamp(clock.time() - 1.0, UTC)
-    notice = "viewers need a private API key (HTTP 403)"
+    notice = "viewers need a private key (403)"
     store.apply("studio", FetchResult((watched,), viewers_at=measured, notice=notice))
     assert recorder.sync().recording
     recorder.close()

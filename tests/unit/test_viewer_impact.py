@@ -255,8 +255,8 @@ def test_viewers_are_sampled_with_the_rates() -> None:
 
 def test_a_notice_reaches_the_providers_status() -> None:
     store = SessionStore(clock=FakeClock())
-    store.apply("studio", FetchResult((), notice="viewers need a private API key (HTTP 403)"))
-    assert store.status("studio").notice == "viewers need a private API key (HTTP 403)"
+    store.apply("studio", FetchResult((), notice="viewers need a private key (403)"))
+    assert store.status("studio").notice == "viewers need a private key (403)"
     assert store.status("studio").health.value == "ok"  # a notice is not a failure
 
 

@@ -4,15 +4,18 @@ join to sessions, and the request's life beside the polls (no network: a stand-i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from support.fixtures import load
 from tui.models import FetchResult, Session, SessionState
+from tui.providers import LivepeerClient
 from tui.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -247,7 +250,7 @@ async def test_forbidden_is_said_once_and_asked_rarely(caplog: pytest.LogCapture
         for _ in range(2):
             await stand.answers.put(refused)
             r = await poll(views, s)
-            assert r.notice == "viewers need a private API key (HTTP 403)"
+            assert r.notice == "viewers need a private key (403)"
             assert r.sessions == (s,)  # the sessions, as they came
             for _ in range(20):  # polls meanwhile ask nothing
                 clock.now += FORBIDDEN_RETRY / 20
@@ -311,3 +314,26 @@ async def test_a_bug_in_reading_it_is_a_failure_like_another(
     assert r.notice == "viewers failed: internal error" and r.sessions == (s,)
     assert "ZeroDivisionError" in caplog.text
     await views.aclose()
+
+
+async def test_a_huge_answer_fails_the_viewers_alone() -> None:
+    """Read into a bound of its own: 9 MB of viewership fails it, not the listing beside it."""
+    wire = load("livepeer_session")
+    page = json.dumps([{**wire, "lastSeen": int(NOW.timestamp() * 1000) - 1000}]).encode()
+    huge = b"[" + b" " * (9 << 20) + b"]"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = huge if request.url.path.endswith("/data/views/now") else page
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    async with LivepeerClient(
+        "studio", "k" * 20, transport=httpx.MockTransport(answer), clock=lambda: NOW
+    ) as client:
+        assert client.viewership is not None
+        first = await client.fetch()
+        await client.viewership.settle(wait=5.0)
+        second = await client.fetch()
+    assert len(first.sessions) == len(second.sessions) == 1 and second.complete
+    assert second.notice == (
+        "viewers failed: invalid payload: answer larger than 8 MB once decompressed (its own bound)"
+    )

@@ -27,11 +27,13 @@ from tui.providers.base import (
     gather_partial,
     one_line,
 )
+from tui.providers.bounds import Reading
 from tui.providers.errors import ProviderInvalidPayload, redacting
 from tui.providers.records import Fresh, RecordIndex, Seen, TooManyRecords
 from tui.providers.sanity import Sanity
 from tui.providers.scheduler import side_job
 from tui.providers.viewership import ENDPOINT as VIEWS
+from tui.providers.viewership import MAX_BODY as VIEWS_MAX_BODY
 from tui.providers.viewership import PARAMS as VIEWS_PARAMS
 from tui.providers.viewership import PATH as VIEWS_PATH
 from tui.providers.viewership import Viewership, Views, read_audience
@@ -245,6 +247,7 @@ class LivepeerClient(BaseClient):
         super().__init__(name, api_key, **kwargs)
         self.viewership = Viewership(name, self._audience, self._clock) if viewership else None
         self.viewers_wait = viewers_wait
+        self._views_reading = Reading(min(self.max_body, VIEWS_MAX_BODY))
         self.stream_ids = tuple(stream_ids)
         self.window = timedelta(seconds=window_s)
         self.page_limit = max(1, min(page_limit, MAX_PAGE))
@@ -443,7 +446,8 @@ class LivepeerClient(BaseClient):
     async def realtime_viewership(self) -> tuple[dict[str, Views], int]:
         """`GET /data/views/now?breakdownBy[]=playbackId`: the account's viewers by playback
         id, and how many rows were malformed."""
-        body, _ = await self._get_url(VIEWS_PATH, VIEWS_PARAMS, endpoint=VIEWS)
+        reading = self._views_reading
+        body, _ = await self._get_url(VIEWS_PATH, VIEWS_PARAMS, endpoint=VIEWS, reading=reading)
         return await read_audience(self.name, body)
 
     async def _audience(self) -> tuple[dict[str, Views], int]:

@@ -14,6 +14,9 @@ share of their views that fail). One request a poll, never one a session. Rules:
   line (`FetchResult.notice`) and in the log, and asked again only every `FORBIDDEN_RETRY`.
 - **Failed** otherwise (an HTTP error, a timeout, a body that is not a list): the notice says
   so; asked again after 5 s, doubling to `MAX_BACKOFF` (or after the server's Retry-After).
+- **Bounded apart.** Its answer is read into a bound of its own (`MAX_BODY`, or
+  `max_response_mb` if smaller), not the one the listing's pages share: a huge answer fails
+  the viewership alone.
 - **Untrusted rows.** A row without a playback id (the account's total) or with one no listed
   session has (an asset, a stream outside the window) is left out; a row that is not an object
   or whose numbers are not numbers is skipped and counted; a count that is negative,
@@ -37,6 +40,7 @@ from typing_extensions import TypedDict
 
 from tui.models import MAX_HOLD, FetchResult, Session, SessionState
 from tui.providers.base import SLICE, one_line
+from tui.providers.bounds import MB
 from tui.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -49,6 +53,7 @@ from tui.providers.scheduler import ProviderHeld
 ENDPOINT: Final = "GET /data/views/now"
 PATH: Final = "data/views/now"
 PARAMS: Final = {"breakdownBy[]": "playbackId"}
+MAX_BODY: Final = 8 * MB  # ~100,000 playback ids; read apart from the poll's own answers
 KEEP: Final = timedelta(minutes=5)  # last good counts older than this are unknown, not shown
 FORBIDDEN_RETRY: Final = timedelta(minutes=30)
 FIRST_BACKOFF: Final = 5.0
@@ -318,7 +323,7 @@ class Viewership:
     def _refused(self, error: ProviderAuthError) -> None:
         self._not_before = self._clock() + FORBIDDEN_RETRY
         self._audience, self._measured = {}, None
-        self.notice = f"viewers need a private API key (HTTP {error.status})"
+        self.notice = f"viewers need a private key ({error.status})"
         if not self._refused_said:
             self._refused_said = True
             log.warning(
