@@ -15,6 +15,7 @@ from math import inf
 from rich.cells import cell_len, set_cell_size
 
 from tui import format as fmt
+from tui.issue_classes import IssueClass, classify
 from tui.models import Session
 
 
@@ -66,12 +67,21 @@ TAIL = "\x00"  # in a cell's text: what follows is kept when the rest is cut (ne
 
 
 def _issue(s: Session, now: datetime) -> str:
-    """Why a session is unhealthy, in the provider's words: the first issue, and how many
-    more (the detail pane has them all)."""
+    """Why a session is in trouble: where the fault is (`tui.issue_classes`), then the first
+    issue in the provider's words and how many more (the detail pane has them all); or that
+    its viewers see errors."""
     if not s.issues:
+        if s.playback_failing:
+            return f"{IssueClass.PLAYBACK}: {fmt.percent(s.playback_error_rate)} of views fail"
         return ""
     more = f"{TAIL} +{len(s.issues) - 1}" if len(s.issues) > 1 else ""
-    return fmt.safe_text(s.issues[0], 80) + more
+    return f"{classify(s.issues[0])}: {fmt.safe_text(s.issues[0], 80)}{more}"
+
+
+def _viewers(s: Session, now: datetime) -> str:
+    if "viewers" in s.invalid:
+        return fmt.INVALID
+    return fmt.count(s.viewers) if s.is_live else fmt.DASH
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -79,6 +89,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("NAME", 0, 0, lambda s, now: s.name or s.id),  # width 0: takes what is left
     Column("STATE", 9, 0, lambda s, now: s.state.value),
     Column("HEALTH", 6, 1, _health),
+    Column("VIEWERS", 7, 9, _viewers, right=True),  # dropped first: not every provider has them
     Column("ISSUE", 24, 6, _issue),
     Column("ON AIR", 7, 3, _on_air, right=True),
     Column("INGEST", 10, 2, lambda s, now: _rate(s, "ingest_bps", s.ingest_bps), right=True),
@@ -114,6 +125,7 @@ SORT_COLUMNS = {
     "health": "HEALTH",
     "bitrate": "INGEST",
     "last seen": "SEEN",
+    "viewers": "VIEWERS",
 }
 
 NAME_MIN = 22  # below this, columns drop by priority: names are what operators read

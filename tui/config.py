@@ -182,13 +182,15 @@ class ProviderConfig(BaseModel):
         timeout: httpx.Timeout | None = None,
         clock: UtcNow | None = None,
         scheduler: RequestScheduler | None = None,
+        one_shot: bool = False,
     ) -> Provider:
         """A fresh client for this provider (imports httpx, so only when one is needed).
 
         `clock` (UTC now) decides what counts as live; tests pass a frozen one. Without an
         explicit `timeout`, the configured `timeout` seconds apply (else the client default).
         `scheduler` admits its requests (`tui.engine.build_schedulers` makes them from the
-        config); without one the client's requests are unlimited.
+        config); without one the client's requests are unlimited. `one_shot`: it fetches
+        once (`snapshot`), so a fetch waits for what a poll would leave to the next (viewers).
         """
         from tui.providers import build_client
 
@@ -208,6 +210,7 @@ class ProviderConfig(BaseModel):
             deadline=self.request_deadline,
             max_body=int(self.max_response_mb * (1 << 20)),
             scheduler=scheduler,
+            one_shot=one_shot,
         )
 
     @field_validator("name")

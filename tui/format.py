@@ -25,6 +25,24 @@ def bitrate(bps: float | None) -> str:
     return f"{bps:.0f} b/s"
 
 
+def count(n: int | None) -> str:
+    """A head count in at most 6 cells: `9,999`, `14.2k`, `312k`, `1.4M`."""
+    if n is None:
+        return DASH
+    if n < 10_000:
+        return f"{n:,}"
+    value, unit = (n / 1e6, "M") if n >= 999_500 else (n / 1e3, "k")  # 999,500 reads 1.0M
+    return f"{value:.1f}{unit}" if value < 99.95 else f"{value:.0f}{unit}"
+
+
+def percent(share: float | None) -> str:
+    """A share of a whole (0 to 1) as `0.4%`, `12%`."""
+    if share is None or not math.isfinite(share):
+        return DASH
+    value = share * 100.0
+    return f"{value:.1f}%" if value < 9.95 else f"{value:.0f}%"
+
+
 def size(n: float | None) -> str:
     """Bytes in B, kB, MB, GB or TB."""
     if n is None or not math.isfinite(n):

@@ -10,7 +10,7 @@ grouping key. `classify()` maps it onto one `IssueClass`, which says who has to 
 | `encoder`  | the broadcaster's encoder settings       | keyframe interval, low bitrate, fps    |
 | `ingest`   | getting the signal to the provider       | dropped frames, missing segments       |
 | `provider` | the provider's side: transcoding, backend| transcoding slow, backend disagrees    |
-| `playback` | what viewers get                         | playback error rate, rebuffering       |
+| `playback` | what viewers get                         | rebuffering; measured error rate       |
 | `polling`  | livetop's own view: its data is stale    | (from livetop's staleness: classes_of) |
 | `other`    | anything not recognised                  | unknown wording                        |
 
@@ -20,6 +20,8 @@ string naming several things is filed under the most actionable one ("Low bitrat
 Wording comes from the Livepeer Studio stream health payload (`human_issues`, written by
 Catalyst/Mist), the live-calls client's own health texts (`tui.providers.calls`) and the
 simulator (`tui.sim.livepeer_media`). Unknown wording is `other`, never an error.
+`playback` is also what livetop measures itself: viewers seeing errors (`classes_of`'s
+`playback`, from the realtime viewership's error rate).
 """
 
 from __future__ import annotations
@@ -90,16 +92,23 @@ def _classify(text: str) -> IssueClass:
 
 
 def classes_of(
-    issues: Iterable[str], *, unhealthy: bool = False, stale: bool = False
+    issues: Iterable[str],
+    *,
+    unhealthy: bool = False,
+    stale: bool = False,
+    playback: bool = False,
 ) -> frozenset[IssueClass]:
     """Every class a session's trouble falls into.
 
     `unhealthy` with no issue string at all is `OTHER` (the provider said "unhealthy" but not
-    why); `stale` adds `POLLING`: livetop's own data on the session is out of date.
+    why); `stale` adds `POLLING`: livetop's own data on the session is out of date; `playback`
+    adds `PLAYBACK`: its viewers see errors (`Session.playback_failing`).
     """
     found = {classify(issue) for issue in issues}
     if unhealthy and not found:
         found.add(IssueClass.OTHER)
     if stale:
         found.add(IssueClass.POLLING)
+    if playback:
+        found.add(IssueClass.PLAYBACK)
     return frozenset(found)

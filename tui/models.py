@@ -18,6 +18,8 @@ from pydantic import SecretStr
 # The longest livetop obeys a server's Retry-After (15 min): a server asking for a day, or for
 # the year 9999, is capped. The request scheduler applies it; the provider bar says it did.
 MAX_HOLD: Final = 900.0
+# A live stream whose viewers see errors this often is failing, whatever its ingest says.
+PLAYBACK_FAILING: Final = 0.05
 
 
 class ProviderKind(StrEnum):
@@ -71,6 +73,8 @@ class Session:
     `details` is the validated wire record (secrets removed) for the detail pane to show as is.
     `invalid` names the fields whose value the provider sent was outside physical sense (a
     negative rate, a time years ahead): they hold None, and are shown as "invalid".
+    `viewers` (watching now) and `playback_error_rate` (the share of their views that fail, 0
+    to 1) come from the provider's realtime viewership, for live sessions only; None: unknown.
     """
 
     provider: str
@@ -88,6 +92,8 @@ class Session:
     ingest_bps: float | None = None
     outgoing_bps: float | None = None
     recording: str | None = None
+    viewers: int | None = None
+    playback_error_rate: float | None = None
     # Console-only fields, not part of the snapshot contract.
     started_at: datetime | None = None
     profiles: tuple[Profile, ...] = ()
@@ -107,6 +113,12 @@ class Session:
     def unhealthy(self) -> bool:
         return self.healthy is False
 
+    @property
+    def playback_failing(self) -> bool:
+        """Live, and its viewers see errors at least `PLAYBACK_FAILING` of the time."""
+        rate = self.playback_error_rate
+        return rate is not None and rate >= PLAYBACK_FAILING and self.is_live
+
 
 # The exact keys and order of a session in `livetop snapshot --format json` (a public contract).
 SNAPSHOT_FIELDS: tuple[str, ...] = (
@@ -125,6 +137,8 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
     "ingest_bps",
     "outgoing_bps",
     "recording",
+    "viewers",
+    "playback_error_rate",
 )
 
 
@@ -135,11 +149,16 @@ class FetchResult:
     `skipped` counts list items that failed validation and were dropped. `errors` holds failures
     of part of the fetch (one watched call, one entity); when it is non-empty the result is not
     authoritative, so the store must not treat missing sessions as gone.
+    `viewers_at` is when the viewer counts joined to the sessions were measured (None: none
+    were); `notice` a remark on data besides the sessions that did not come, which is not a
+    failure of the poll ("viewers need a private key (403)").
     """
 
     sessions: tuple[Session, ...]
     skipped: int = 0
     errors: tuple[Exception, ...] = ()
+    viewers_at: datetime | None = None
+    notice: str | None = None
 
     @property
     def complete(self) -> bool:

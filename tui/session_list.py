@@ -5,7 +5,9 @@ Pure functions over `Session`, no Textual, so they are unit-tested directly.
 Filter: whitespace-separated terms, all of which must match. A bare word matches the name, id or
 provider (case-insensitive substring); `state:live`, `health:bad|ok|unknown`, `provider:NAME` and
 `kind:livepeer|uiza|calls` match exactly; `health:WORD` matches the words of an issue
-(`health:keyframe`); a leading `-` negates any term.
+(`health:keyframe`); `issue:CLASS` the sessions with trouble of that class (`issue:encoder`,
+see `tui.issue_classes`; `issue:polling` is livetop's own stale data); a leading `-` negates
+any term.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tui.issue_classes import IssueClass, classes_of
 from tui.models import Session, SessionKey, SessionState
 
 
@@ -28,6 +31,7 @@ class SortKey(StrEnum):
     HEALTH = "health"
     BITRATE = "bitrate"
     LAST_SEEN = "last seen"
+    VIEWERS = "viewers"
 
 
 _STATE_RANK = {
@@ -60,18 +64,37 @@ def _settled(s: Session) -> float:
     return -s.last_seen.timestamp() if s.last_seen else float("inf")
 
 
+def in_trouble(s: Session) -> bool:
+    """Live and unhealthy, or live with its viewers seeing errors: the top of the trouble order."""
+    return s.is_live and (s.unhealthy or s.playback_failing)
+
+
+def audience_step(viewers: int | None) -> int:
+    """Viewers in steps of 1, 2, 5, 10, 20, 50… (0 for none or unknown): sessions ordered by
+    the audience they affect keep their rows while a handful of viewers come and go."""
+    if not viewers or viewers < 0:
+        return 0
+    power = len(str(viewers)) - 1
+    lead = viewers // 10**power
+    return 3 * power + (1 if lead < 2 else 2 if lead < 5 else 3)
+
+
+def _trouble(s: Session) -> tuple[int, int, float, str]:
+    if in_trouble(s):  # first, the most viewers affected first
+        return -1, -audience_step(s.viewers), _settled(s), s.name.casefold()
+    return _STATE_RANK[s.state], 0, _settled(s), s.name.casefold()
+
+
 _SORTS: dict[SortKey, Callable[[Session], Any]] = {
-    SortKey.TROUBLE: lambda s: (
-        _STATE_RANK[s.state] if not (s.is_live and s.unhealthy) else -1,
-        _settled(s),
-        s.name.casefold(),
-    ),
+    SortKey.TROUBLE: _trouble,
     SortKey.NAME: lambda s: (s.name.casefold(), s.id),
     SortKey.STATE: lambda s: (_STATE_RANK[s.state], s.name.casefold()),
     SortKey.HEALTH: lambda s: (_health_rank(s), _STATE_RANK[s.state], s.name.casefold()),
     # Highest first reads naturally for a rate; `reverse` flips it like every other key.
     SortKey.BITRATE: lambda s: (-(s.ingest_bps or 0.0), s.name.casefold()),
     SortKey.LAST_SEEN: lambda s: (-_seen(s), s.name.casefold()),
+    # Most watched first; an unknown count after a known 0.
+    SortKey.VIEWERS: lambda s: (-(s.viewers if s.viewers is not None else -1), s.name.casefold()),
 }
 
 
@@ -118,7 +141,19 @@ class Filter:
         return bool(self.terms)
 
 
-def _term(word: str) -> Callable[[Session], bool] | str:
+def issue_classes(session: Session, stale: bool = False) -> frozenset[IssueClass]:
+    """Where the session's trouble lies: its issues' classes, `playback` when its viewers see
+    errors, `polling` when livetop's data on it is `stale`."""
+    s = session
+    return classes_of(s.issues, unhealthy=s.unhealthy, stale=stale, playback=s.playback_failing)
+
+
+_CLASSES = ", ".join(IssueClass)
+_CLASS_NAMES = frozenset(c.value for c in IssueClass)
+Stale = Callable[[Session], bool]
+
+
+def _term(word: str, stale: Stale | None = None) -> Callable[[Session], bool] | str:
     field, sep, value = word.partition(":")
     if not sep:
         needle = word.casefold()
@@ -146,16 +181,22 @@ def _term(word: str) -> Callable[[Session], bool] | str:
         return lambda s: s.provider.casefold() == value
     if field == "kind":
         return lambda s: s.kind.value == value
-    return f"unknown filter {field!r} (state, health, provider, kind)"
+    if field == "issue":
+        if value not in _CLASS_NAMES:
+            return f"issue: {_CLASSES}"
+        cls, is_stale = IssueClass(value), stale or (lambda s: False)
+        return lambda s: cls in issue_classes(s, cls is IssueClass.POLLING and is_stale(s))
+    return f"unknown filter {field!r} (state, health, issue, provider, kind)"
 
 
-def parse_filter(text: str) -> Filter:
-    """Parse a filter query; words it cannot use are reported in `problems`, not raised."""
+def parse_filter(text: str, stale: Stale | None = None) -> Filter:
+    """Parse a filter query; words it cannot use are reported in `problems`, not raised.
+    `stale` says whether livetop's data on a session is stale (for `issue:polling`)."""
     terms: list[tuple[bool, Callable[[Session], bool]]] = []
     problems: list[str] = []
     for word in text.split():
         negate = word.startswith("-") and len(word) > 1
-        pred = _term(word[1:] if negate else word)
+        pred = _term(word[1:] if negate else word, stale)
         if isinstance(pred, str):
             problems.append(pred)
         else:

@@ -62,6 +62,7 @@ class ProviderReport:
     reachable: bool | None
     auth_ok: bool | None
     skipped: int = 0  # records dropped as malformed
+    notice: str | None = None  # data besides the sessions that did not come (viewers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ async def _poll(
     start = time.perf_counter()
     with job() as work:
         try:
-            async with provider.make_client(scheduler=scheduler) as client:
+            async with provider.make_client(scheduler=scheduler, one_shot=True) as client:
                 result: FetchResult | Exception = await client.fetch()
         except ProviderError as exc:
             result = exc
@@ -124,8 +125,9 @@ def _report(
     reachable: bool | None
     auth: bool | None
     skipped = 0
+    notice = None
     if isinstance(outcome, FetchResult):
-        ok, reachable = not outcome.errors, True
+        ok, reachable, notice = not outcome.errors, True, outcome.notice
         auth = not any(isinstance(e, ProviderAuthError) for e in outcome.errors)
         more = len(outcome.errors) - 1
         error = None
@@ -147,6 +149,7 @@ def _report(
         reachable=reachable,
         auth_ok=auth,
         skipped=skipped,
+        notice=notice,
     )
 
 
@@ -287,6 +290,8 @@ def session_json(session: Session) -> dict[str, Any]:
         "ingest_bps": _number(session.ingest_bps, None),
         "outgoing_bps": _number(session.outgoing_bps, None),
         "recording": session.recording,
+        "viewers": session.viewers,
+        "playback_error_rate": _number(session.playback_error_rate, 4),
     }
     return {key: values[key] for key in SNAPSHOT_FIELDS}
 
@@ -439,6 +444,8 @@ def _report_failures(snap: Snapshot, err: TextIO) -> None:
             print(f"livetop: {name}: {p.error}", file=err)
         elif p.skipped:
             print(f"livetop: {name}: warning: {_records(p.skipped)} malformed, skipped", file=err)
+        if p.notice:
+            print(f"livetop: {name}: warning: {fmt.safe_text(p.notice, MAX_ERROR)}", file=err)
 
 
 def _say(err: TextIO, line: str) -> None:

@@ -18,8 +18,9 @@ Rules the store keeps:
   tombstone keeps a forgotten session from coming back while the provider still lists it ended.
 - A provider's first data is its initial load and emits no session events (the table and the
   counts show that state); transitions seen after it do.
-- History: each poll adds one (t, ingest, outgoing) sample to a session's bounded ring when a
-  rate is present (~2.3 KB a session with 120 samples).
+- History: each poll adds one (t, ingest, outgoing, viewers) sample to a session's bounded ring
+  when a rate or a count is present (~2.3 KB a session with 120 samples, ~2.8 KB with viewer
+  counts).
 
 The value types (diffs, events, statuses, the sample ring) live in `tui.store_types` and are
 re-exported here.
@@ -255,17 +256,21 @@ class SessionStore:
         return self._events
 
     def counts(self, provider: str | None = None) -> Counts:
-        """Sessions, live, unhealthy (healthy is False and not ended), stale; cached."""
+        """Sessions, live, unhealthy (healthy is False and not ended), stale, and the viewers
+        of the unhealthy ones; cached."""
         if provider is not None and provider not in self._providers:
             return Counts(0, 0, 0, 0)
         datas = self._providers.values() if provider is None else [self._providers[provider]]
         totals = [0, 0, 0, 0]
+        affected: int | None = None
         for data in datas:
             if data.counts is None:
                 data.counts = _count(data)
-            for i, n in enumerate(data.counts):
+            for i, n in enumerate(data.counts[:4]):
                 totals[i] += n
-        return Counts(*totals)
+            if data.counts.affected is not None:
+                affected = (affected or 0) + data.counts.affected
+        return Counts(totals[0], totals[1], totals[2], totals[3], affected)
 
     # -- writing: polls ---------------------------------------------------------------------
 
@@ -392,6 +397,8 @@ class SessionStore:
             retry_after=max((_asked(e) or 0.0 for e in result.errors), default=0.0) or None,
             polls=old_status.polls + 1,
             error_reasons=tuple(_reason(e) for e in result.errors),
+            viewers_at=None if result.viewers_at is None else result.viewers_at.timestamp(),
+            notice=result.notice,
         )
         return self._finish(data, old_status, now, merge)
 
@@ -529,7 +536,8 @@ class SessionStore:
             ring = data.history.get(sid)
             if ring is None:
                 ring = data.history[sid] = SampleRing(self._history_size)
-            ring.append(when, sampled_session.ingest_bps, sampled_session.outgoing_bps)
+            ingest, outgoing = sampled_session.ingest_bps, sampled_session.outgoing_bps
+            ring.append(when, ingest, outgoing, sampled_session.viewers)
             merge.sampled.append(sid)
         data.loaded, data.counts = True, None
         merge.events.extend(events)
@@ -638,12 +646,14 @@ class SessionStore:
                 adhoc.pop(sid, None)  # the poll lists it now: an ordinary session
             # Only live sessions are sampled: an ended one's rates are frozen, and sampling
             # them would draw a flat line that looks like a healthy stream.
-            live = session.state is SessionState.LIVE
-            if live and (session.ingest_bps is not None or session.outgoing_bps is not None):
+            if session.state is not SessionState.LIVE:
+                continue
+            ingest, outgoing, count = session.ingest_bps, session.outgoing_bps, session.viewers
+            if ingest is not None or outgoing is not None or count is not None:
                 ring = history.get(sid)
                 if ring is None:
                     ring = history[sid] = SampleRing(cap)
-                ring.append(now, session.ingest_bps, session.outgoing_bps)
+                ring.append(now, ingest, outgoing, count)
                 merge.sampled.append(sid)
         if foreign:
             log.warning("provider %s returned %d sessions of another provider", name, foreign)
@@ -752,6 +762,7 @@ def _transitions(
 def _count(data: _ProviderData) -> Counts:
     """What the provider's polls list (not what drill-downs fetched besides)."""
     live = unhealthy = 0
+    affected: int | None = None
     adhoc = data.adhoc
     for sid, s in data.sessions.items():
         if sid in adhoc:
@@ -760,9 +771,11 @@ def _count(data: _ProviderData) -> Counts:
             live += 1
         if s.healthy is False and s.state is not _ENDED:
             unhealthy += 1
+            if s.viewers is not None:
+                affected = (affected or 0) + s.viewers
     total = len(data.sessions) - len(adhoc)
     missing = len(data.missing - adhoc.keys())
-    return Counts(total, live, unhealthy, total if data.status.stale else missing)
+    return Counts(total, live, unhealthy, total if data.status.stale else missing, affected)
 
 
 def _describe(error: BaseException | str) -> tuple[str, str]:

@@ -28,6 +28,8 @@ __all__ = [
 
 STALE = "stale"
 """Pseudo field name in `StoreDiff.changed`: the session's own staleness flipped."""
+VIEWERS_LATE = 30.0
+"""Seconds after which viewer counts are said to be old (`ProviderStatus.viewers_late`)."""
 
 
 class EventKind(StrEnum):
@@ -79,6 +81,8 @@ class ProviderStatus:
     asked for (before livetop's clamp), while it holds.
     `polls` counts finished polls (successful or not); `error_reasons` holds one word from
     `tui.providers.errors.ERROR_REASONS` per error of the last poll (empty when it had none).
+    `viewers_at` is when the viewer counts on its sessions were measured (None: it has none),
+    `notice` a remark on the last poll that is not a failure ("viewers need a private key (403)").
     """
 
     name: str
@@ -100,10 +104,20 @@ class ProviderStatus:
     retry_after: float | None = None
     polls: int = 0
     error_reasons: tuple[str, ...] = ()
+    viewers_at: float | None = None
+    notice: str | None = None
 
     @property
     def failing(self) -> bool:
         return self.health is ProviderHealth.FAILING or self.health is ProviderHealth.PARTIAL
+
+    def viewers_late(self, now: float) -> float | None:
+        """The viewer counts' age when it is more than a poll or two (they come beside the
+        polls, so one interval old is on time), else None."""
+        if self.viewers_at is None:
+            return None
+        age = now - self.viewers_at
+        return age if age > max(VIEWERS_LATE, 2.0 * self.interval) else None
 
 
 _NO_CHANGES: Mapping[SessionKey, frozenset[str]] = MappingProxyType({})
@@ -139,56 +153,76 @@ class StoreDiff:
 
 
 class Sample(NamedTuple):
-    """One history point; a rate is None when the provider did not report it."""
+    """One history point; a value is None when the provider did not report it."""
 
     t: float
     ingest_bps: float | None
     outgoing_bps: float | None
+    viewers: float | None = None
 
 
 class Counts(NamedTuple):
+    """Sessions listed, live, unhealthy (and not ended), stale; `affected`: viewers of the
+    unhealthy ones, None when none of them has a known count."""
+
     total: int
     live: int
     unhealthy: int
     stale: int
+    affected: int | None = None
 
 
 class SampleRing:
-    """A fixed-capacity ring of samples in two flat arrays (~2 KB for 120 samples).
+    """A fixed-capacity ring of samples in flat arrays (~2.2 KB for 120 samples, ~2.8 KB once
+    a viewer count has come: that third array is made only then).
 
-    Times are doubles; rates are float32 (7 significant digits is plenty for a sparkline), with
-    NaN standing for a missing value. Far smaller than a deque of tuples of float objects.
+    Times are doubles; rates and counts are float32 (7 significant digits is plenty for a
+    sparkline), with NaN standing for a missing value. Far smaller than a deque of tuples of
+    float objects.
     """
 
-    __slots__ = ("_cap", "_head", "_t", "_v")
+    __slots__ = ("_cap", "_head", "_t", "_v", "_w")
 
     def __init__(self, capacity: int) -> None:
         self._cap = capacity
         self._head = 0
         self._t = array("d")
         self._v = array("f")
+        self._w: array[float] | None = None  # viewers, once any came
 
     def __len__(self) -> int:
         return len(self._t)
 
-    def append(self, t: float, ingest: float | None, outgoing: float | None) -> None:
+    def append(
+        self, t: float, ingest: float | None, outgoing: float | None, viewers: float | None = None
+    ) -> None:
         a = _NAN if ingest is None else ingest
         b = _NAN if outgoing is None else outgoing
+        w = self._w
+        if w is None and viewers is not None:
+            w = self._w = array("f", [_NAN]) * len(self._t)
+        c = _NAN if viewers is None else viewers
         if len(self._t) < self._cap:
             self._t.append(t)
             self._v.append(a)
             self._v.append(b)
+            if w is not None:
+                w.append(c)
             return
         head = self._head
         self._t[head] = t
         self._v[2 * head] = a
         self._v[2 * head + 1] = b
+        if w is not None:
+            w[head] = c
         self._head = (head + 1) % self._cap
 
     def samples(self) -> tuple[Sample, ...]:
-        n, head, t, v = len(self._t), self._head, self._t, self._v
+        n, head, t, v, w = len(self._t), self._head, self._t, self._v, self._w
         order = [*range(head, n), *range(head)]
-        return tuple(Sample(t[i], _none(v[2 * i]), _none(v[2 * i + 1])) for i in order)
+        if w is None:
+            return tuple(Sample(t[i], _none(v[2 * i]), _none(v[2 * i + 1])) for i in order)
+        return tuple(Sample(t[i], _none(v[2 * i]), _none(v[2 * i + 1]), _none(w[i])) for i in order)
 
 
 _NAN = float("nan")

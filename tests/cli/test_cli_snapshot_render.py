@@ -76,6 +76,8 @@ def test_session_json_has_exactly_the_contract_keys_and_units() -> None:
         "ingest_bps": 5600000,
         "outgoing_bps": 14000000,
         "recording": "waiting",
+        "viewers": None,  # unknown: the session has no viewer count
+        "playback_error_rate": None,
     }
 
 

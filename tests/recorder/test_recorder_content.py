@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from support.recording import record_live, sim_settings
 from tui.clock import FakeClock
 from tui.models import FetchResult, ProviderKind, Session, SessionState
 from tui.recorder import read_continuity
+from tui.recorder.codec import ROW_BEFORE_VIEWERS, Damaged, Scrubber, row_of, session_of
 from tui.recorder.reader import Recording
 from tui.recorder.writer import Recorder
 from tui.sim import RunningSimulator, SimConfig, start_in_thread
@@ -146,3 +148,42 @@ def test_a_restarted_console_gets_its_events_and_sparklines_back(
 def test_continuity_of_no_recording_is_empty(tmp_path: Path) -> None:
     empty = read_continuity(tmp_path / "none.db")
     assert empty.events == [] and empty.histories == {}
+
+
+def test_viewers_are_recorded_and_older_rows_read_as_unknown(tmp_path: Path) -> None:
+    watched = Session(
+        provider="studio",
+        kind=ProviderKind.LIVEPEER,
+        id="s1",
+        name="cam",
+        state=SessionState.LIVE,
+        ingest_bps=1e6,
+        viewers=1200,
+        playback_error_rate=0.02,
+    )
+    clock = FakeClock()
+    store = SessionStore(clock=clock)
+    store.register("studio")
+    path = tmp_path / "recording.db"
+    recorder = Recorder(store, path, kinds={"studio": "livepeer"})
+    recorder.start()
+    measured = datetime.fromtimestamp(clock.time() - 1.0, UTC)
+    notice = "viewers need a private key (403)"
+    store.apply("studio", FetchResult((watched,), viewers_at=measured, notice=notice))
+    assert recorder.sync().recording
+    recorder.close()
+    with Recording(path) as rec:
+        state = rec.state_at(clock.time())
+        assert state is not None
+        provider = state.providers["studio"]
+        back = provider.get("s1")
+        status = provider.status
+    assert back is not None and (back.viewers, back.playback_error_rate) == (1200, 0.02)
+    assert status.viewers_at == measured.timestamp() and status.notice == notice
+    assert [s.viewers for _, s in provider.samples()] == [1200.0]
+    older = row_of(watched, Scrubber())[:ROW_BEFORE_VIEWERS]  # as livetop wrote rows before
+    again = session_of("studio", "s1", older, {})
+    assert again.viewers is None and again.playback_error_rate is None
+    assert again.ingest_bps == 1e6
+    with pytest.raises(Damaged):
+        session_of("studio", "s1", row_of(replace(watched, viewers=-1), Scrubber()), {})

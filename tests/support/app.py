@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from tui.app import LivetopApp
 from tui.clock import FakeClock
 from tui.config import demo_settings
+from tui.models import ProviderKind
 from tui.sim import RunningSimulator
 
 # A fixed simulated moment; with a near-zero speed the simulator stands still there.
@@ -45,10 +46,19 @@ async def wait_for(
 
 async def poll_each(pilot: Pilot[None], app: LivetopApp) -> None:
     """Poll every provider once, one after another (a race would vary frames), and wait for
-    each to answer."""
+    each to answer; a Livepeer provider again until its viewers came (they go beside a poll
+    and come with the next one)."""
+    kinds = {p.name: p.kind for p in app.settings.providers}
     for name in app.refresher.providers:
         app.refresher.refresh_now(name)
         await wait_for(pilot, partial(_answered, app, name))
+        deadline = time.monotonic() + 10.0
+        while kinds[name] is ProviderKind.LIVEPEER and app.store.status(name).viewers_at is None:
+            assert time.monotonic() < deadline, "no viewers came"
+            polls = app.store.status(name).polls
+            await pilot.pause(0.1)
+            app.refresher.refresh_now(name)
+            await wait_for(pilot, lambda: app.store.status(name).polls > polls)  # noqa: B023
 
 
 def _answered(app: LivetopApp, provider: str) -> bool:

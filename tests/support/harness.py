@@ -80,9 +80,10 @@ def fast_settings(sim: RunningSimulator, **kwargs: Any) -> Settings:
 
 
 class RequestLog:
-    """When each request reached the simulator, per provider, from its public counters.
+    """When each poll's request reached the simulator, per provider, from its public counters
+    (side requests, Livepeer's viewership, left out: they go beside a poll, not on a schedule).
 
-    A daemon thread samples `sim.request_counts` every `period` seconds and stamps each new
+    A daemon thread samples `sim.poll_counts` every `period` seconds and stamps each new
     request with `time.monotonic()`; use it as a context manager.
     """
 
@@ -95,7 +96,7 @@ class RequestLog:
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
 
     def __enter__(self) -> RequestLog:
-        self._last = self._sim.request_counts
+        self._last = self._sim.poll_counts
         self._thread.start()
         return self
 
@@ -105,7 +106,7 @@ class RequestLog:
 
     def _run(self) -> None:
         while not self._stop.wait(self._period):
-            counts, now = self._sim.request_counts, time.monotonic()
+            counts, now = self._sim.poll_counts, time.monotonic()
             with self._lock:
                 for kind, n in counts.items():
                     self._times[kind].extend([now] * (n - self._last.get(kind, 0)))

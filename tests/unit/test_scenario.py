@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tui.issue_classes import IssueClass, classify
 from tui.sim.livepeer import LIVE_WINDOW_S
 from tui.sim.livepeer_media import LOW_BITRATE, TICK_S, Plan, Window, make_plan
 from tui.sim.names import HOSTILE
@@ -129,15 +130,18 @@ def test_a_live_session_ingests_falters_ends_and_its_recording_becomes_ready() -
 
 def test_unhealthy_sessions_say_why_and_healthy_ones_have_no_issues() -> None:
     scenario = make(seed=2, sessions=3000, churn=0.3)
-    kinds = set()
+    kinds, classes = set(), set()
     for t in (START, START + 600, START + 1200):
         for record in page(scenario, t, filters=(("lastSeen", "gt", (t - 60) * 1000),)):
             if record["isHealthy"] is False:
                 assert record["issues"] and all(isinstance(i, str) and i for i in record["issues"])
                 kinds |= {i.split()[0] for i in record["issues"]}
+                classes |= {classify(i) for i in record["issues"]}
             else:
                 assert record["issues"] is None
-    assert kinds == {"Keyframe", "Low", "Dropped"}
+    assert kinds == {"Keyframe", "Low", "Dropped", "Transcoding", "Playback", "Stream"}
+    # Every class a provider's words can fall into (`polling` is livetop's own staleness).
+    assert classes == set(IssueClass) - {IssueClass.POLLING}
 
 
 @pytest.mark.parametrize("k", range(16))

@@ -505,7 +505,7 @@ def test_mirror_sets_a_provider_as_recorded(store: SessionStore, clock: FakeCloc
     assert got[-1] is diff and set(diff.added) == {key("a", "xx"), key("b", "xx")}
     assert diff.status_changed and diff.stale_changed  # staleness as recorded, not recomputed
     assert store.status("xx") is status and store.is_stale(key("b", "xx"))
-    assert store.history(key("b", "xx")) == ((clock.time(), 2.0, 3_000_000.0),)
+    assert store.history(key("b", "xx")) == (Sample(clock.time(), 2.0, 3_000_000.0),)
     assert store.history(key("a", "xx")) == ()
     a2 = mk("a", "xx", name="renamed")
     event = StoreEvent(clock.time(), EventKind.UNHEALTHY, "xx", key("a", "xx"), "renamed")

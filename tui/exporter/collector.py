@@ -148,8 +148,12 @@ class StoreCollector:
             if s.state is _ENDED:
                 continue
             stale = stale_all or store.is_stale(s.key)
-            if s.issues or s.healthy is False or stale:
-                for cls in classes_of(s.issues, unhealthy=s.healthy is False, stale=stale):
+            playback = s.playback_failing
+            if s.issues or s.healthy is False or stale or playback:
+                found = classes_of(
+                    s.issues, unhealthy=s.healthy is False, stale=stale, playback=playback
+                )
+                for cls in found:
                     totals.issues[cls] += 1
         return totals
 

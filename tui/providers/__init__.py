@@ -57,11 +57,14 @@ def build_client(
     deadline: float = DEFAULT_DEADLINE,
     max_body: int = DEFAULT_MAX_BODY,
     scheduler: RequestScheduler | None = None,
+    one_shot: bool = False,
 ) -> Provider:
     """One client for a configured provider; `ids` are stream, entity or call ids by kind.
 
     `deadline` (seconds) and `max_body` (bytes) bound each request (see `BaseClient`);
-    `scheduler` admits its requests (without one, the client makes its own, unlimited)."""
+    `scheduler` admits its requests (without one, the client makes its own, unlimited);
+    `one_shot`: a fetch waits for Livepeer's viewers (within `deadline`) instead of leaving
+    them to the next poll."""
     common: dict[str, Any] = {
         "base_url": base_url,
         "timeout": timeout or DEFAULT_TIMEOUT,
@@ -71,7 +74,8 @@ def build_client(
         "scheduler": scheduler,
     }
     if kind is ProviderKind.LIVEPEER:
-        return LivepeerClient(name, api_key, stream_ids=ids, **common)
+        wait = deadline if one_shot else 0.0
+        return LivepeerClient(name, api_key, stream_ids=ids, viewers_wait=wait, **common)
     if kind is ProviderKind.UIZA:
         return UizaClient(name, api_key, entity_ids=ids, **common)
     return CallsClient(name, api_key, call_ids=ids, **common)

@@ -254,8 +254,9 @@ class BaseClient:
         params: Mapping[str, str | int] | None,
         *,
         endpoint: str,
+        reading: Reading | None = None,
     ) -> tuple[Any, httpx.Response]:
-        response = await self._get_response(url, params, endpoint=endpoint)
+        response = await self._get_response(url, params, endpoint=endpoint, reading=reading)
         return self._decode(response, endpoint), response
 
     async def _get_response(
@@ -264,12 +265,13 @@ class BaseClient:
         params: Mapping[str, str | int] | None,
         *,
         endpoint: str,
+        reading: Reading | None = None,
     ) -> httpx.Response:
         """GET `url` once the scheduler admits it (budget, concurrency, the server's hold); the
         scheduler notes how it went. Every request of a client goes through here, and waiting
-        for admission is not part of any timeout."""
+        for admission is not part of any timeout. `reading`: see `_send_get`."""
         async with self.scheduler.request(endpoint):
-            return await self._send_get(url, params, endpoint=endpoint)
+            return await self._send_get(url, params, endpoint=endpoint, reading=reading)
 
     async def _send_get(
         self,
@@ -277,15 +279,18 @@ class BaseClient:
         params: Mapping[str, str | int] | None,
         *,
         endpoint: str,
+        reading: Reading | None = None,
     ) -> httpx.Response:
         """GET `url`: the successful response with its body read (not decoded), or raise.
 
         From sending it, the whole answer must arrive within `deadline` seconds and hold at
-        most `max_body` bytes once decompressed (see `bounds.py`).
+        most `max_body` bytes once decompressed (see `bounds.py`), counted with the client's
+        other answers; a side request (Livepeer's viewership) reads into a `reading` of its
+        own instead, so it never takes the room of the poll's answers.
         """
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._exchange(url, params, endpoint)
+                return await self._exchange(url, params, endpoint, reading or self._reading)
         except TimeoutError:
             raise ProviderTimeout(
                 self.name,
@@ -294,14 +299,18 @@ class BaseClient:
             ) from None
 
     async def _exchange(
-        self, url: str | httpx.URL, params: Mapping[str, str | int] | None, endpoint: str
+        self,
+        url: str | httpx.URL,
+        params: Mapping[str, str | int] | None,
+        endpoint: str,
+        reading: Reading,
     ) -> httpx.Response:
         try:
             async with self._http.stream("GET", url, params=params) as streamed:
                 if not streamed.is_success:
                     response, _ = await read_body(streamed, ERROR_BODY_MAX)
                     raise self._status_error(response, endpoint)
-                response, stopped = await read_body(streamed, self.max_body, self._reading)
+                response, stopped = await read_body(streamed, reading.limit, reading)
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(
                 self.name, endpoint, f"timed out ({type(exc).__name__})"
@@ -316,10 +325,11 @@ class BaseClient:
             raise ProviderConnectionError(self.name, endpoint, one_line(exc)) from None
         if stopped is not None:
             what = "answer" if stopped == "answer" else "answers being read at once"
+            bound = "max_response_mb" if reading is self._reading else "its own bound"
             raise ProviderInvalidPayload(
                 self.name,
                 endpoint,
-                f"{what} larger than {self.max_body / MB:g} MB once decompressed (max_response_mb)",
+                f"{what} larger than {reading.limit / MB:g} MB once decompressed ({bound})",
             )
         return response
 

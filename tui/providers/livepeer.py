@@ -1,4 +1,5 @@
-"""Livepeer Studio: `GET /session`, `GET /session/{id}`, `GET /stream/{parentId}/sessions`.
+"""Livepeer Studio: `GET /session`, `GET /session/{id}`, `GET /stream/{parentId}/sessions`,
+and beside each poll `GET /data/views/now` (realtime viewership, see `viewership.py`).
 
 Listing pages newest activity first (`order=lastSeen-true`) with `limit` up to 1000, follows the
 `Link: <...>; rel="next"` header, and stops once a page reaches sessions older than the watch
@@ -26,9 +27,16 @@ from tui.providers.base import (
     gather_partial,
     one_line,
 )
+from tui.providers.bounds import Reading
 from tui.providers.errors import ProviderInvalidPayload, redacting
 from tui.providers.records import Fresh, RecordIndex, Seen, TooManyRecords
 from tui.providers.sanity import Sanity
+from tui.providers.scheduler import side_job
+from tui.providers.viewership import ENDPOINT as VIEWS
+from tui.providers.viewership import MAX_BODY as VIEWS_MAX_BODY
+from tui.providers.viewership import PARAMS as VIEWS_PARAMS
+from tui.providers.viewership import PATH as VIEWS_PATH
+from tui.providers.viewership import Viewership, Views, read_audience
 
 # Ints stay ints (smart-mode union), so the detail pane shows what the API sent.
 Number = int | FiniteFloat
@@ -213,7 +221,13 @@ def normalize_session(provider: str, wire: SessionWire, now: datetime) -> Sessio
 
 
 class LivepeerClient(BaseClient):
-    """Livepeer Studio sessions, paged and windowed. Auth: `Authorization: Bearer <key>`."""
+    """Livepeer Studio sessions, paged and windowed, with their viewers. Auth: `Authorization:
+    Bearer <key>`.
+
+    `viewership` False leaves viewers out (no request for them); `viewers_wait` is how long a
+    poll waits for them after its listing: 0 in the console (a poll never waits; they come
+    with the next one), longer for a one-off fetch (`snapshot`).
+    """
 
     kind: ClassVar[ProviderKind] = ProviderKind.LIVEPEER
     default_base_url: ClassVar[str] = "https://livepeer.studio/api"
@@ -226,9 +240,14 @@ class LivepeerClient(BaseClient):
         stream_ids: Sequence[str] = (),
         window_s: float = 3600.0,
         page_limit: int = MAX_PAGE,
+        viewership: bool = True,
+        viewers_wait: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(name, api_key, **kwargs)
+        self.viewership = Viewership(name, self._audience, self._clock) if viewership else None
+        self.viewers_wait = viewers_wait
+        self._views_reading = Reading(min(self.max_body, VIEWS_MAX_BODY))
         self.stream_ids = tuple(stream_ids)
         self.window = timedelta(seconds=window_s)
         self.page_limit = max(1, min(page_limit, MAX_PAGE))
@@ -423,16 +442,41 @@ class LivepeerClient(BaseClient):
         sessions, skipped = await self._normalize_items(body, SESSION, self._normalize, endpoint)
         return FetchResult(tuple(sessions), skipped)
 
+    @redacting
+    async def realtime_viewership(self) -> tuple[dict[str, Views], int]:
+        """`GET /data/views/now?breakdownBy[]=playbackId`: the account's viewers by playback
+        id, and how many rows were malformed."""
+        reading = self._views_reading
+        body, _ = await self._get_url(VIEWS_PATH, VIEWS_PARAMS, endpoint=VIEWS, reading=reading)
+        return await read_audience(self.name, body)
+
+    async def _audience(self) -> tuple[dict[str, Views], int]:
+        with side_job():  # beside the poll: never its delay nor its failure
+            return await self.realtime_viewership()
+
     # -- Provider protocol ----------------------------------------------------------------
 
     @redacting
     async def fetch(self) -> FetchResult:
+        views = self.viewership
+        if views is not None:
+            views.begin()
         if not self.stream_ids:
-            return await self.list_sessions()
-        sessions, skipped, errors = await gather_partial(
-            self._windowed(stream_id) for stream_id in self.stream_ids
-        )
-        return finish_partial(sessions, skipped, errors, len(self.stream_ids))
+            result = await self.list_sessions()
+        else:
+            sessions, skipped, errors = await gather_partial(
+                self._windowed(stream_id) for stream_id in self.stream_ids
+            )
+            result = finish_partial(sessions, skipped, errors, len(self.stream_ids))
+        if views is None:
+            return result
+        await views.settle(self.viewers_wait)
+        return views.attach(result)
+
+    async def aclose(self) -> None:
+        if self.viewership is not None:
+            await self.viewership.aclose()
+        await super().aclose()
 
     async def _windowed(self, stream_id: str) -> FetchResult:
         result = await self.stream_sessions(stream_id)
@@ -440,10 +484,20 @@ class LivepeerClient(BaseClient):
         recent = tuple(s for s in result.sessions if s.last_seen is None or s.last_seen > cutoff)
         return FetchResult(recent, result.skipped)
 
+    # A drill-down's sessions carry the poll's last viewers too: without them, each fetch
+    # would blank the counts the poll had joined.
+
     @redacting
     async def fetch_related(self, parent_id: str) -> FetchResult:
-        return await self.stream_sessions(parent_id)
+        result = await self.stream_sessions(parent_id)
+        if self.viewership is None:
+            return result
+        sessions = self.viewership.join_again(result.sessions)
+        return FetchResult(tuple(sessions), result.skipped, result.errors)
 
     @redacting
     async def fetch_session(self, session_id: str, parent_id: str | None) -> Session:
-        return await self.get_session(session_id)
+        session = await self.get_session(session_id)
+        if self.viewership is None:
+            return session
+        return self.viewership.join_again((session,))[0]

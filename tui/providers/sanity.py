@@ -15,6 +15,7 @@ from typing import Final
 MAX_RATE_BPS: Final = 1e12  # a terabit per second: no single video session comes near it
 MAX_DURATION_S: Final = 10 * 365 * 86400.0  # ten years on air
 FUTURE_SLACK: Final = timedelta(minutes=5)  # clocks differ; a server's is never this far ahead
+MAX_VIEWERS: Final = 100_000_000  # watching one stream at once: past the largest audiences ever
 NOTHING: Final[frozenset[str]] = frozenset()
 
 
@@ -51,6 +52,22 @@ class Sanity:
         """A duration in seconds: from 0 to `MAX_DURATION_S`."""
         if seconds is None or 0.0 <= seconds <= MAX_DURATION_S:
             return seconds
+        self._note(field)
+        return None
+
+    def count(self, field: str, n: float | None) -> int | None:
+        """A head count: a whole number from 0 to `MAX_VIEWERS` (2.0 is 2; 2.5 is absurd)."""
+        if n is None:
+            return None
+        if 0 <= n <= MAX_VIEWERS and n == int(n):
+            return int(n)
+        self._note(field)
+        return None
+
+    def share(self, field: str, x: float | None) -> float | None:
+        """A share of a whole: from 0 to 1."""
+        if x is None or 0.0 <= x <= 1.0:
+            return x
         self._note(field)
         return None
 

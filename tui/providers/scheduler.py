@@ -25,6 +25,13 @@ sending and reports the outcome when it ends. Rules:
   go one at a time: 1,000 watched calls on a dead server cost one request a probe, not 1,000
   spread over 20 minutes of budget.
 
+- **Side requests** (`side_job()`: extras of a poll that the poll does not wait for, such as
+  Livepeer's viewership) count against the budget and in their poll's `asked` (its cost, which
+  paces it), but go after every other waiting request, are never sent while the provider is
+  held or failing (`ProviderHeld` at once), never hold up a one-at-a-time probe, and what
+  happens to them stays theirs: their failure, their `Retry-After`, never the poll's nor the
+  provider's.
+
 Jobs and their priority travel in a context variable (`job()`), which `asyncio.gather` copies
 into the sub-requests of a fetch, so callers set it once around `provider.fetch()`.
 No Textual.
@@ -58,6 +65,7 @@ class Priority(IntEnum):
 
     FOREGROUND = 0  # on screen now: an open drill-down, refresh-now
     BACKGROUND = 1  # scheduled polls
+    SIDE = 2  # a poll's extras, which it does not wait for (`side_job`)
 
 
 @dataclass(slots=True)
@@ -70,6 +78,11 @@ class Job:
     waited: float = 0.0  # seconds its requests spent waiting for admission, summed
     longest: float = 0.0  # the longest single request, sent to answered
     failure: ProviderError | None = None  # the provider-level failure that stops it
+    parent: Job | None = None  # a side job's poll, whose cost its requests add to
+
+    @property
+    def side(self) -> bool:
+        return self.priority is Priority.SIDE
 
     def latency(self, elapsed: float) -> float:
         """How long the provider took to answer, out of `elapsed` seconds of work: all of it,
@@ -93,6 +106,17 @@ def job(priority: Priority = Priority.BACKGROUND) -> Iterator[Job]:
     Do not span a `yield` of an async generator with it: the context must be reset where set.
     """
     current = Job(priority)
+    token = _JOB.set(current)
+    try:
+        yield current
+    finally:
+        _JOB.reset(token)
+
+
+@contextmanager
+def side_job() -> Iterator[Job]:
+    """Run the requests made inside as extras of the current job (see the module's rules)."""
+    current = Job(Priority.SIDE, parent=_JOB.get())
     token = _JOB.set(current)
     try:
         yield current
@@ -127,12 +151,13 @@ def stops_the_job(error: ProviderError) -> bool:
 class _Ticket:
     """One admitted request."""
 
-    __slots__ = ("admitted", "number", "probe")
+    __slots__ = ("admitted", "number", "probe", "side")
 
-    def __init__(self, admitted: float, number: int, probe: bool) -> None:
+    def __init__(self, admitted: float, number: int, probe: bool, side: bool = False) -> None:
         self.admitted = admitted
         self.number = number  # admissions so far, this one included
         self.probe = probe
+        self.side = side
 
 
 class RequestScheduler:
@@ -163,6 +188,7 @@ class RequestScheduler:
         self._seq = itertools.count()
         self._queue: list[tuple[int, int]] = []  # (priority, seq): a heap of waiters
         self._in_flight = 0
+        self._side_in_flight = 0  # side requests among them
         self._ends: list[float] = []  # when counted requests ended, sorted (monotonic)
         self._changed = asyncio.Event()
         self._hold_until = float("-inf")
@@ -230,8 +256,11 @@ class RequestScheduler:
 
     async def _admit(self, endpoint: str, current: Job | None) -> _Ticket:
         priority = current.priority if current is not None else Priority.BACKGROUND
+        side = current is not None and current.side
         if current is not None:
             current.asked += 1
+            if current.parent is not None:
+                current.parent.asked += 1
         entry = (int(priority), next(self._seq))
         heapq.heappush(self._queue, entry)
         start = self._clock.monotonic()
@@ -246,6 +275,8 @@ class RequestScheduler:
                     )
                 held = now < self._hold_until
                 wait: float | None = None
+                if side and (held or self._suspect):
+                    raise self._side_refused(endpoint, now)
                 if held and not (self._force or self._probe_out):
                     raise self._held_error(endpoint, now)
                 if self._queue[0] == entry and not (held and self._probe_out):
@@ -255,12 +286,13 @@ class RequestScheduler:
                         if probe:
                             self._force, self._probe_out = False, True
                         self._in_flight += 1
+                        self._side_in_flight += side
                         self._admissions += 1
                         self.sent.append(now)
                         if current is not None:
                             current.sent += 1
                             current.waited += now - start
-                        return _Ticket(now, self._admissions, probe)
+                        return _Ticket(now, self._admissions, probe, side)
                 await sleep_or_event(self._clock, self._changed, wait)
         finally:
             self._queue.remove(entry)
@@ -269,7 +301,10 @@ class RequestScheduler:
 
     def _room(self, now: float) -> float | None:
         """0 when a request may go now, else seconds to wait (None: until one ends)."""
-        if self._in_flight >= (1 if self._suspect else self._concurrency):
+        if self._suspect:  # one at a time; a side request still out must not hold it up
+            if self._in_flight - self._side_in_flight >= 1:
+                return None
+        elif self._in_flight >= self._concurrency:
             return None
         if self.budget is None:
             return 0.0
@@ -301,6 +336,10 @@ class RequestScheduler:
         self._in_flight -= 1
         if self.budget is not None:
             insort(self._ends, now)
+        if ticket.side:  # what a side request met is its own: no hold, no suspicion
+            self._side_in_flight -= 1
+            self._notify()
+            return
         if ticket.probe:
             self._probe_out = False
         if current is not None:
@@ -332,6 +371,11 @@ class RequestScheduler:
         if until > self._hold_until:
             self._hold_until, self._hold_after = until, self._admissions
             self._asked_for = seconds
+
+    def _side_refused(self, endpoint: str, now: float) -> ProviderHeld:
+        if now < self._hold_until:
+            return self._held_error(endpoint, now)
+        return ProviderHeld(self.name, endpoint, "not sent: the provider is failing")
 
     def _held_error(self, endpoint: str, now: float) -> ProviderHeld:
         left = self._hold_until - now

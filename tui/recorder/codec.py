@@ -39,7 +39,10 @@ ROW_FIELDS: Final = (
     "recording",
     "started_at",
     "profiles",
+    "viewers",  # from here on: rows written since viewers came (shorter ones read as None)
+    "playback_error_rate",
 )
+ROW_BEFORE_VIEWERS: Final = 15  # the row's length in recordings made before
 CODE: Final = {name: i for i, name in enumerate(ROW_FIELDS)}
 TIMES: Final = frozenset(CODE[f] for f in ("created_at", "last_seen", "ended_at", "started_at"))
 MAX_TEXT: Final = 16_384  # a longer string is cut: a recording is not a dump of absurd input
@@ -228,8 +231,13 @@ def _profile(value: Any) -> Profile:
 
 def session_of(provider: str, sid: str, row: Any, details: Mapping[str, Any]) -> Session:
     """A `Session` from a row as written by `row_of`; `Damaged` if it is not one."""
+    if isinstance(row, list) and len(row) == ROW_BEFORE_VIEWERS:
+        row = full_row(row)
     if not isinstance(row, list) or len(row) != len(ROW_FIELDS):
         raise Damaged("bad session row")
+    viewers = row[15]
+    if viewers is not None and (type(viewers) is not int or viewers < 0):
+        raise Damaged("bad viewers")
     try:
         kind, state = ProviderKind(row[0]), SessionState(row[2])
     except ValueError:
@@ -258,7 +266,14 @@ def session_of(provider: str, sid: str, row: Any, details: Mapping[str, Any]) ->
         started_at=_opt_time(row[13]),
         profiles=tuple(_profile(p) for p in profiles),
         details=details,
+        viewers=viewers,
+        playback_error_rate=_opt_number(row[16]),
     )
+
+
+def full_row(row: list[Any]) -> list[Any]:
+    """A row of a recording made before a field was added, with that field unknown."""
+    return row + [None] * (len(ROW_FIELDS) - len(row))
 
 
 def plain(value: Any) -> Any:
@@ -288,7 +303,7 @@ def status_of(name: str, value: Any) -> ProviderStatus:
         status = ProviderStatus(name, **known)
     except (TypeError, ValueError):
         raise Damaged("bad provider status") from None
-    for field_name in ("last_error", "error_detail"):
+    for field_name in ("last_error", "error_detail", "notice"):
         _opt_text(getattr(status, field_name))
     for field_name in (
         "last_success",
@@ -297,6 +312,7 @@ def status_of(name: str, value: Any) -> ProviderStatus:
         "next_poll",
         "polling_since",
         "interval",
+        "viewers_at",
     ):
         _opt_number(getattr(status, field_name))
     return status

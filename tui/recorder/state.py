@@ -15,12 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from tui.models import Session, SessionKey
-from tui.recorder.codec import Damaged, event_kind, plain, session_of, status_of
+from tui.recorder.codec import (
+    ROW_BEFORE_VIEWERS,
+    Damaged,
+    event_kind,
+    full_row,
+    plain,
+    session_of,
+    status_of,
+)
 from tui.recorder.frames import PAGE_BITS
 from tui.store_types import ProviderStatus, Sample, StoreEvent
 
-INGEST: Final = 10  # row positions of the rates (`codec.ROW_FIELDS`)
+INGEST: Final = 10  # row positions of the rates and counts (`codec.ROW_FIELDS`)
 OUTGOING: Final = 11
+VIEWERS: Final = 15
 _MASK = (1 << PAGE_BITS) - 1
 
 
@@ -188,7 +197,9 @@ class ProviderState:
         for o in self.sampled:
             entry = self.entries.get(o)
             if entry is not None:
-                yield entry.sid, Sample(t, _rate(entry.row[INGEST]), _rate(entry.row[OUTGOING]))
+                row = entry.row
+                ingest, outgoing = _rate(row[INGEST]), _rate(row[OUTGOING])
+                yield entry.sid, Sample(t, ingest, outgoing, _rate(row[VIEWERS]))
 
     # -- applying -------------------------------------------------------------------------
 
@@ -270,6 +281,8 @@ class ProviderState:
         sid, row = page.rows[index]
         if not isinstance(sid, str) or not isinstance(row, list):
             raise Damaged("bad page entry")
+        if len(row) == ROW_BEFORE_VIEWERS:  # a recording made before: viewers unknown
+            row = full_row(row)
         entry = self.entries[ord_] = _Entry(sid, list(row), page, index)
         self.ords[sid] = ord_
         return entry

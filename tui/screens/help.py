@@ -27,9 +27,10 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("/", "filter: words match name, id, provider"),
             ("", "state:live  health:bad  provider:NAME  kind:uiza"),
+            ("", "issue:encoder  where the fault is (see ISSUE)"),
             ("", "-word leaves out what matches"),
-            ("t", "sort trouble first (the default order)"),
-            ("n s h b l", "sort by name, state, health, bitrate, last seen"),
+            ("t", "sort trouble first, most viewers first (default)"),
+            ("n s h b l v", "sort by name state health bitrate seen viewers"),
             ("", "the same key again reverses; the header marks it ↓ ↑"),
         ),
     ),
@@ -47,9 +48,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Reading the list",
         (
-            ("!  +  -  ~", "unhealthy, just live, just ended, stale data"),
+            ("!  +  -  ~", "trouble, just live, just ended, stale data"),
             ("HEALTH —", "unknown: the provider does not report health"),
-            ("ISSUE", "the provider's first issue (all of them: the detail)"),
+            ("ISSUE", "where the fault is, then the provider's words:"),
+            ("", "encoder ingest provider playback polling other"),
+            ("VIEWERS", "watching now (Livepeer; goes first when narrow)"),
         ),
     ),
     ("App", (("Ctrl+P", "command palette: every action"), ("?", "this help"), ("q", "quit"))),

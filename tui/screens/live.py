@@ -16,6 +16,7 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 from tui.clock import Clock
+from tui.models import SessionKey
 from tui.refresher import Refresher
 from tui.store import SessionStore, StoreDiff
 
@@ -42,6 +43,12 @@ class ConsoleContext:
     @property
     def paused(self) -> bool:
         return self.source.paused
+
+    def viewers_late(self, key: SessionKey | None) -> float | None:
+        """How old the viewer counts of this session's provider are, when they are late."""
+        if key is None or key.provider not in self.store.providers:
+            return None
+        return self.store.status(key.provider).viewers_late(self.clock.time())
 
 
 class LiveScreen(Screen[None]):

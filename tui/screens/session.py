@@ -80,7 +80,10 @@ class SessionScreen(LiveScreen):
         self.query_one(StatusHeader).show(store.counts(), paused=context.paused, crumbs=crumbs)
         self.query_one(ProviderBar).show(store.statuses(), context.paused)
         self.query_one(DetailPane).show(
-            store.get(self.key), store.history(self.key), stale=store.is_stale(self.key)
+            store.get(self.key),
+            store.history(self.key),
+            stale=store.is_stale(self.key),
+            viewers_late=context.viewers_late(self.key),
         )
 
     def action_copy_id(self) -> None:

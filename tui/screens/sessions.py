@@ -31,7 +31,7 @@ from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 
 MARK_SECONDS = 15.0  # how long a row that just appeared or ended stays marked
-SORTS = ("trouble", "name", "state", "health", "bitrate", "last seen")
+SORTS = ("trouble", "name", "state", "health", "bitrate", "last seen", "viewers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class SessionsScreen(LiveScreen):
         ("p", "pause"),
         ("r", "refresh"),
         ("e", "events"),
-        ("t n s h b l", "sort"),
+        ("t n s h b l v", "sort"),
         ("+ -", "pace"),
         ("c", "copy id"),
         ("x", "stream key"),
@@ -85,12 +85,13 @@ class SessionsScreen(LiveScreen):
         Binding("p", "app.pause", "Pause"),
         Binding("r", "app.refresh_now", "Refresh"),
         Binding("e", "toggle_events", "Events"),
-        Binding("n", "sort('name')", "Sort", key_display="n s h b l t"),
+        Binding("n", "sort('name')", "Sort", key_display="n s h b l v t"),
         Binding("s", "sort('state')", "Sort state", show=False),
         Binding("h", "sort('health')", "Sort health", show=False),
         Binding("b", "sort('bitrate')", "Sort bitrate", show=False),
         Binding("l", "sort('last seen')", "Sort last seen", show=False),
         Binding("t", "sort('trouble')", "Sort trouble", show=False),
+        Binding("v", "sort('viewers')", "Sort viewers", show=False),
         Binding("plus,equals_sign", "app.interval(-1)", "Interval", key_display="+ -"),
         Binding("minus", "app.interval(1)", "Slower", show=False),
         Binding("c", "copy_id", "Copy id"),
@@ -112,7 +113,7 @@ class SessionsScreen(LiveScreen):
         self.scope = scope or Scope()
         self.trail = f"{trail} › {self.scope.crumb}" if trail else self.scope.crumb
         self.order = order or SortOrder()
-        self.filter: Filter = parse_filter("")
+        self.filter: Filter = self._parse("")
         self._list = self._new_list()
         self._rebuild = True  # the next redraw filters and sorts from scratch
         self._touched: set[SessionKey] = set()  # sessions the store changed since the last redraw
@@ -173,6 +174,8 @@ class SessionsScreen(LiveScreen):
         touched = self._touched
         table = self.table if self.ready else None
         for diff in diffs:
+            if diff.stale_changed and "issue:polling" in self.filter.text.casefold():
+                self._rebuild = True  # `issue:polling` follows the provider's staleness
             touched.update(diff.added)
             touched.update(diff.changed)
             touched.update(diff.removed)
@@ -231,7 +234,8 @@ class SessionsScreen(LiveScreen):
         session = store.get(key) if key else None
         history = store.history(key) if key else ()
         stale = store.is_stale(key) if key else False
-        self.query_one(DetailPane).show(session, history, stale=stale)
+        late = self.context.viewers_late(key)
+        self.query_one(DetailPane).show(session, history, stale=stale, viewers_late=late)
         self.query_one(SessionSummary).show(session)
 
     def on_sessions_table_highlighted(self, event: SessionsTable.Highlighted) -> None:
@@ -283,8 +287,12 @@ class SessionsScreen(LiveScreen):
         self.table.focus()
 
     def _set_filter(self, text: str) -> None:
-        self.filter = parse_filter(text)
+        self.filter = self._parse(text)
         self._resort()
+
+    def _parse(self, text: str) -> Filter:
+        store = self.context.store
+        return parse_filter(text, stale=lambda s: store.is_stale(s.key))
 
     def action_sort(self, key: str) -> None:
         self.order = self.order.pressed(SortKey(key))

@@ -1,7 +1,7 @@
 """The simulator's ASGI app: the three APIs under their own prefixes, plus a control endpoint.
 
 ```
-/livepeer/api/...   Livepeer Studio     (Authorization: Bearer <key>)
+/livepeer/api/...   Livepeer Studio     (Authorization: Bearer <key>), realtime viewership too
 /uiza/...           Uiza v1             (Authorization: <key>)
 /calls/...          the live-calls API  (Authorization: Bearer <token>)
 /_control/stats     GET: simulated time, session counts, request counts, faults
@@ -27,6 +27,7 @@ from tui.sim.routes_calls import calls_router
 from tui.sim.routes_livepeer import COLLECTIONS, livepeer_router
 from tui.sim.routes_uiza import uiza_router
 from tui.sim.scenario import Scenario
+from tui.sim.views import PATH as VIEWS
 
 PREFIXES = {"livepeer": "/livepeer/api", "uiza": "/uiza", "calls": "/calls"}
 CONTROL = "/_control"
@@ -43,7 +44,9 @@ def build_app(scenario: Scenario, board: FaultBoard, stopping: Stopping) -> Star
         routes=[
             Mount(
                 PREFIXES["livepeer"],
-                app=gate("livepeer", livepeer_router(scenario), collections=COLLECTIONS),
+                app=gate(
+                    "livepeer", livepeer_router(scenario), collections=COLLECTIONS, views=VIEWS
+                ),
             ),
             Mount(PREFIXES["uiza"], app=gate("uiza", uiza_router(scenario), bearer=False)),
             Mount(PREFIXES["calls"], app=gate("calls", calls_router(scenario))),

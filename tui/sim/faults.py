@@ -14,6 +14,11 @@ auth           every key is refused: 401 in the API's own format
 budget=N       at most N requests in any 60 s (a sliding minute); past it 429 with
                `Retry-After` and `X-RateLimit-Limit/Remaining/Reset`, as the calls backend
                answers (refused requests do not count); `0` turns it off
+Livepeer's realtime viewership (`/data/views/now`) alone, the sessions untouched:
+views_forbidden        403: the key is not a private one
+views_latency=S        its answers wait S more seconds
+views_error_rate=P     share P answered 500
+views_absurd           its rows carry absurd values, wrong types, unknown ids
 ```
 Every request's arrival time is kept (`FaultBoard.arrivals`), with the number the budget
 refused, so tests can check any 60 s window at the server.
@@ -36,7 +41,8 @@ PROVIDERS = ("livepeer", "uiza", "calls")
 WINDOW = 60.0  # the budget's sliding minute
 MAX_ARRIVALS = 100_000  # arrival times kept per provider
 SHARES = ("error_rate", "rate_limit", "html_5xx", "hang", "truncate", "drop")
-FLAGS = ("drift", "not_found", "auth")
+FLAGS = ("drift", "not_found", "auth", "views_forbidden", "views_absurd")
+VIEWS_SHARES = ("views_error_rate",)  # drawn for viewership requests only
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +61,17 @@ class Fault:
     not_found: bool = False
     auth: bool = False
     budget: int = 0
+    views_forbidden: bool = False
+    views_latency: float = 0.0
+    views_error_rate: float = 0.0
+    views_absurd: bool = False
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.latency) and 0 <= self.latency <= 600):
-            raise ValueError("latency must be between 0 and 600 seconds")
-        for name in SHARES:
+        for name in ("latency", "views_latency"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 <= value <= 600):
+                raise ValueError(f"{name} must be between 0 and 600 seconds")
+        for name in SHARES + VIEWS_SHARES:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 <= value <= 1):
                 raise ValueError(f"{name} must be a share between 0 and 1")
@@ -103,7 +115,7 @@ class Fault:
             name = name.strip()
             if name in FLAGS:
                 values[name] = not sep or raw.strip().lower() in ("1", "true", "yes", "on")
-            elif name in SHARES and not sep:
+            elif name in SHARES + VIEWS_SHARES and not sep:
                 values[name] = 1.0
             else:
                 try:
@@ -142,6 +154,7 @@ class FaultBoard:
         self._lock = threading.Lock()
         self._faults = {name: Fault() for name in PROVIDERS}
         self._counts = dict.fromkeys(PROVIDERS, 0)
+        self._side = dict.fromkeys(PROVIDERS, 0)  # of them, side requests (viewership)
         self._refused = dict.fromkeys(PROVIDERS, 0)
         self._arrivals: dict[str, deque[float]] = {n: deque(maxlen=MAX_ARRIVALS) for n in PROVIDERS}
         self._granted: dict[str, deque[float]] = {n: deque() for n in PROVIDERS}
@@ -164,14 +177,23 @@ class FaultBoard:
         with self._lock:
             return dict(self._faults)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, *, polls_only: bool = False) -> dict[str, int]:
+        """Requests per provider; `polls_only` leaves out the side requests (Livepeer's
+        viewership, which goes beside a poll)."""
         with self._lock:
+            if polls_only:
+                return {name: n - self._side[name] for name, n in self._counts.items()}
             return dict(self._counts)
 
     def arrivals(self, provider: str) -> list[float]:
         """When each request reached this provider (`time.monotonic()`), oldest first."""
         with self._lock:
             return list(self._arrivals[provider])
+
+    def draw(self) -> float:
+        """A number in [0, 1) from the board's seeded generator (a fault's share)."""
+        with self._lock:
+            return self._rng.random()
 
     def refused(self, provider: str) -> int:
         """Requests the budget answered 429."""
@@ -192,12 +214,13 @@ class FaultBoard:
             "X-RateLimit-Reset": str(math.ceil(time.time()) + wait),
         }
 
-    def admit(self, provider: str) -> tuple[Fault, str | None]:
-        """Count one request and draw its fate: the fault in force and the share that hit
-        ("budget" when it is over the budget)."""
+    def admit(self, provider: str, *, side: bool = False) -> tuple[Fault, str | None]:
+        """Count one request (`side`: a side request) and draw its fate: the fault in force
+        and the share that hit ("budget" when it is over the budget)."""
         with self._lock:
             now = time.monotonic()
             self._counts[provider] += 1
+            self._side[provider] += side
             self._arrivals[provider].append(now)
             fault = self._faults[provider]
             if fault.budget:

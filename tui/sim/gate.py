@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui.sim.drift import drift_body
 from tui.sim.faults import Fault, FaultBoard
+from tui.sim.views import absurd_views
 from tui.sim.wire import bad_gateway, error_response, rate_limited
 
 # What uvicorn says when an answer is cut short or never started: here that is the fault
@@ -71,6 +72,7 @@ class ProviderGate:
 
     `bearer`: the key comes as `Bearer <key>` (Livepeer, calls) or raw (Uiza).
     `collections`: route paths that name no id, which the `not_found` fault leaves alone.
+    `views`: the path of the realtime viewership, which the `views_*` faults act on alone.
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class ProviderGate:
         *,
         bearer: bool = True,
         collections: Collection[str] = (),
+        views: str | None = None,
     ) -> None:
         self.app = app
         self.provider = provider
@@ -91,24 +94,39 @@ class ProviderGate:
         self._board = board
         self._stopping = stopping
         self._collections = frozenset(collections)
+        self._views = views
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        fault, hit = self._board.admit(self.provider)
+        views = self._views is not None and self._route_path(scope) == self._views
+        fault, hit = self._board.admit(self.provider, side=views)
         if fault.latency and hit != "budget":
             await self._sleep(fault.latency)
         if hit == "hang":
             await self._hang(receive)
             return
         response = self._refusal(scope, fault, hit)
+        if response is None and views:
+            if fault.views_latency:
+                await self._sleep(fault.views_latency)
+            response = self._views_refusal(fault)
+        absurd = views and fault.views_absurd
         if response is not None:
             await response(scope, receive, send)
-        elif hit in ("truncate", "drop") or fault.drift:
-            await self._damaged(scope, receive, send, hit, fault.drift)
+        elif hit in ("truncate", "drop") or fault.drift or absurd:
+            await self._damaged(scope, receive, send, hit, fault.drift, absurd)
         else:
             await self.app(scope, receive, send)
+
+    def _views_refusal(self, fault: Fault) -> Response | None:
+        if fault.views_forbidden:  # what a key made for browsers (CORS-enabled) is told
+            message = "access forbidden: this endpoint needs a private (non-CORS) API key"
+            return error_response(self.provider, 403, message)
+        if fault.views_error_rate and self._board.draw() < fault.views_error_rate:
+            return error_response(self.provider, 500)
+        return None
 
     def _refusal(self, scope: Scope, fault: Fault, hit: str | None) -> Response | None:
         """An answer that replaces the API's, or None to let the API answer."""
@@ -166,9 +184,15 @@ class ProviderGate:
                 waiter.cancel()
 
     async def _damaged(
-        self, scope: Scope, receive: Receive, send: Send, hit: str | None, drift: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        hit: str | None,
+        drift: bool,
+        absurd: bool = False,
     ) -> None:
-        """Let the API answer, then drift, truncate or cut off its body."""
+        """Let the API answer, then drift, make absurd, truncate or cut off its body."""
         start: Message = {}
         chunks: list[bytes] = []
 
@@ -184,7 +208,9 @@ class ProviderGate:
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         body = b"".join(chunks)
         ok = status == 200
-        if ok and drift:
+        if ok and absurd:
+            body = absurd_views(body)
+        elif ok and drift:
             body = drift_body(self.provider, body)
         if ok and hit == "truncate":
             # Any strict prefix of a JSON object or array is invalid JSON.

@@ -287,6 +287,20 @@ class LivepeerWorld:
             out.append((j << 32) | k)
         return out
 
+    def on_air(self, t: float) -> list[tuple[int, int, float]]:
+        """(stream, session index, seconds on air as last reported) of every session sending
+        at t (a failed one never sent anything)."""
+        out = []
+        for j in range(len(self._tables)):
+            k = self._newest(j, t)
+            if k < 0:
+                continue
+            start, end, failed = self._slot(j, k)
+            if failed or t >= end:
+                continue
+            out.append((j, (j << 32) | k, ((t - start) // TICK_S) * TICK_S))
+        return out
+
     def counts(self, t: float) -> dict[str, int]:
         entries = self._entries(t)
         now_ms = _ms(t)

@@ -124,7 +124,7 @@ class Window:
 
     begin: float
     end: float
-    kind: str  # "keyframe" | "bitrate" | "frames"
+    kind: str  # "keyframe" | "bitrate" | "frames" (the usual), "transcode" | "playback" | "odd"
     magnitude: float
 
 
@@ -189,10 +189,12 @@ class Plan:
                     f"Low bitrate: ingest at {rate * 8 / 1000:,.0f} kbps, below the "
                     "1,000 kbps the transcoding ladder needs"
                 )
-            else:
+            elif w.kind == "frames":
                 out.append(
                     f"Dropped frames: {w.magnitude:.1f}% of source frames lost in the last minute"
                 )
+            else:
+                out.append(_RARE_ISSUES[w.kind].format(w.magnitude))
         return out
 
     def stats(self, stream: Stream, tau: float, ended: bool) -> dict[str, Any]:
@@ -226,6 +228,15 @@ class Plan:
 
 
 _KINDS = ("keyframe", "bitrate", "frames")
+# Rarer trouble, so that every issue class shows up (`tui.issue_classes`): the provider's side,
+# what viewers get, and wording no rule knows.
+_RARE_ISSUES = {
+    "transcode": "Transcoding is falling behind: {:.0f}% of segments late in the last minute",
+    "playback": "Playback errors: {:.0f}% of viewers could not load the stream",
+    "odd": "Stream health check returned code {:.0f}",
+}
+_RARE = tuple(_RARE_ISSUES)
+RARE_SHARE = 0.25  # of sessions, one window of a rarer kind on top of the usual ones
 
 
 def _u16(x: int, i: int) -> float:
@@ -258,6 +269,12 @@ def make_plan(seed: int, j: int, k: int, period: float) -> Plan:
         kind = _KINDS[int(_u16(w, 2) * 3)]
         low, high = (2.0, 18.0) if kind == "frames" else (6.0, 14.0)
         windows.append(Window(begin, begin + length, kind, low + (high - low) * _u16(w, 3)))
+    rare = mix64(base ^ 0x20)  # a hash of its own: the usual windows stay as they were
+    if _u16(rare, 0) < RARE_SHARE:
+        length = 40.0 + 160.0 * _u16(rare, 1)
+        begin = _u16(rare, 2) * max(1.0, on_air - length)
+        kind = _RARE[int(_u16(rare, 3) * 3)]
+        windows.append(Window(begin, begin + length, kind, 8.0 + 40.0 * _u16(mix64(rare), 0)))
     tau = 2 * math.pi
     waves = (
         0.08 + 0.10 * _u16(b, 0),

@@ -4,6 +4,7 @@
 `cursor`; the next page is announced in a `Link` header only when a full page came back.
 `order` is `field-true|false,...`; `filters` is URL-encoded JSON whose numeric operators are
 `gt|gte|lt|lte` (`eq` is broken on the real server: it always errors, so here too).
+`GET /data/views/now` is the realtime viewership (`views.py`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from starlette.routing import Route, Router
 
 from tui.sim.livepeer import DEFAULT_ORDER, FIELDS, OPS, Filters, Order
 from tui.sim.scenario import Scenario
+from tui.sim.views import PATH as VIEWS
+from tui.sim.views import views_route
 from tui.sim.wire import error_response, json_response
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
-COLLECTIONS = ("/session",)  # the routes that name no id
+COLLECTIONS = ("/session", VIEWS)  # the routes that name no id
 
 
 class QueryError(ValueError):
@@ -136,6 +139,7 @@ def livepeer_router(scenario: Scenario) -> Router:
             Route("/session", list_sessions),
             Route("/session/{id}", get_session),
             Route("/stream/{parent_id}/sessions", stream_sessions),
+            Route(VIEWS, views_route(scenario)),
         ],
         redirect_slashes=False,
         default=error_response("livepeer", 404),

@@ -203,6 +203,12 @@ class RunningSimulator:
         """API requests received so far, per provider (faulted ones included)."""
         return self._board.counts()
 
+    @property
+    def poll_counts(self) -> dict[str, int]:
+        """`request_counts` without the side requests (Livepeer's viewership, one beside
+        each poll): the requests that a poll schedule sends."""
+        return self._board.counts(polls_only=True)
+
     def arrivals(self, provider: str) -> list[float]:
         """When each of `provider`'s requests arrived (`time.monotonic()`), oldest first."""
         return self._board.arrivals(provider)

@@ -21,9 +21,11 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui import format as fmt
+from tui.issue_classes import classify
 from tui.models import Session
 from tui.store import Sample
 from tui.widgets.line_view import LineView, Same
+from tui.widgets.sparklines import sparklines
 
 REVEAL_SECONDS = 10.0
 MASK = "••••••••"
@@ -58,8 +60,25 @@ def _folded(*parts: tuple[str, str]) -> Text:
     return text
 
 
+def audience(session: Session, late: float | None = None) -> str:
+    """Viewers and how many of their views fail, and how old the count is when it is late."""
+    s, bad = session, session.invalid
+    if not s.is_live or (s.viewers is None and s.playback_error_rate is None and not bad):
+        return fmt.DASH
+    viewers = _or_invalid(bad, "viewers", fmt.count(s.viewers))
+    errors = _or_invalid(bad, "playback_error_rate", fmt.percent(s.playback_error_rate))
+    text = f"{viewers} · {errors} of views fail"
+    return text if late is None else f"{text} · counted {fmt.duration(late)} ago"
+
+
 def describe(
-    session: Session, now: datetime, *, reveal: bool, stale: bool, fields: bool = True
+    session: Session,
+    now: datetime,
+    *,
+    reveal: bool,
+    stale: bool,
+    fields: bool = True,
+    viewers_late: float | None = None,
 ) -> list[Text]:
     """The pane's lines for a session; provider text is appended literally, never as markup.
 
@@ -94,6 +113,7 @@ def describe(
         lines.append(_row("duration", _or_invalid(bad, "duration_s", fmt.duration(s.duration_s))))
     lines.append(_row("ingest", _or_invalid(bad, "ingest_bps", fmt.bitrate(s.ingest_bps))))
     lines.append(_row("outgoing", _or_invalid(bad, "outgoing_bps", fmt.bitrate(s.outgoing_bps))))
+    lines.append(_row("viewers", audience(s, viewers_late), "bold" if s.playback_failing else ""))
     recording = fmt.safe_text(s.recording, 40) if s.recording else fmt.DASH
     lines.append(_row("recording", recording))
     lines.append(_row("created", _or_invalid(bad, "created_at", fmt.timestamp(s.created_at))))
@@ -105,8 +125,9 @@ def describe(
         shown = fmt.safe_text(s.secret.get_secret_value(), 200) if reveal else MASK
         hint = " (hides in 10 s)" if reveal else "  x: reveal"
         lines.append(_row("stream key", shown + hint, "bold" if reveal else "dim"))
-    for issue in s.issues:
-        lines.append(_folded(("▲ ", "bold"), (fmt.safe_text(issue, 300), "")))
+    for issue in s.issues:  # where the fault is, then the provider's own words
+        where = f"{classify(issue)}: "
+        lines.append(_folded(("▲ ", "bold"), (where, "dim"), (fmt.safe_text(issue, 300), "")))
     if s.profiles:
         lines.append(_row("profiles", ""))
         for p in s.profiles:
@@ -165,6 +186,7 @@ class DetailPane(LineView, can_focus=True):
         self._session: Session | None = None
         self._history: Sequence[Sample] = ()
         self._stale = False
+        self._late: float | None = None
         self._reveal_until = 0.0
         self._hide_timer: Timer | None = None
         self._lines: list[Strip] = []  # the whole document last drawn
@@ -183,14 +205,22 @@ class DetailPane(LineView, can_focus=True):
     def revealed(self) -> bool:
         return time.monotonic() < self._reveal_until
 
-    def show(self, session: Session | None, history: Sequence[Sample], *, stale: bool) -> None:
-        """Show this session (its rate history and whether its data is stale); only the
-        cells that now read differently are repainted."""
+    def show(
+        self,
+        session: Session | None,
+        history: Sequence[Sample],
+        *,
+        stale: bool,
+        viewers_late: float | None = None,
+    ) -> None:
+        """Show this session (its rate history, whether its data is stale, how old its
+        viewer count is when late); only the cells that now read differently are repainted."""
         if session is None or self._session is None or session.key != self._session.key:
             self.hide_secret()
             if session is not None and self._session is not None:
                 self.scroll_to(y=0, animate=False, immediate=True)
         self._session, self._history, self._stale = session, history, stale
+        self._late = None if viewers_late is None else float(int(viewers_late))
         self.set_class(stale, "-stale")
         self.redraw()
 
@@ -205,6 +235,7 @@ class DetailPane(LineView, can_focus=True):
             Same(session),
             history[-1] if history else None,
             self._stale,
+            self._late,
             self.revealed,
             self.fields,
             width,
@@ -238,7 +269,14 @@ class DetailPane(LineView, can_focus=True):
             self.text_line(line, width)
             for line in sparklines(self._history, max(8, width - 22)).split("\n")
         ]
-        lines = describe(session, now, reveal=self.revealed, stale=self._stale, fields=self.fields)
+        lines = describe(
+            session,
+            now,
+            reveal=self.revealed,
+            stale=self._stale,
+            fields=self.fields,
+            viewers_late=self._late,
+        )
         for line in lines:
             if line.no_wrap:
                 strips.append(self.text_line(line, width))
@@ -286,17 +324,3 @@ class DetailPane(LineView, can_focus=True):
         """Hide a revealed key and redraw (its reveal timed out, or a screenshot is taken)."""
         self.hide_secret()
         self.redraw()
-
-
-def sparklines(history: Sequence[Sample], width: int) -> Text:
-    """Ingest and outgoing rates over the kept samples, two lines."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    for label, values in (
-        ("ingest", [s.ingest_bps or 0.0 for s in history]),
-        ("outgoing", [s.outgoing_bps or 0.0 for s in history]),
-    ):
-        text.append(f"{label:<11}", "dim")
-        text.append(fmt.spark(values, width), "bold")
-        text.append(f" {fmt.bitrate(values[-1] if values else None)}\n")
-    text.rstrip()
-    return text

@@ -56,6 +56,11 @@ def describe(status: ProviderStatus, now: float, paused: bool) -> Text:
         times = f" ({failures} in a row)" if failures > 1 else ""
         text.append(f"{times}: {fmt.safe_text(headline(status), 170)}")
     parts = [f"{status.session_count} sessions"]
+    # What did not come besides the sessions (viewers), early: it must read at 80 columns.
+    if status.notice:
+        parts.append(fmt.safe_text(status.notice, 100))
+    elif (late := status.viewers_late(now)) is not None:
+        parts.append(f"viewers {fmt.duration(late)} old")
     if status.last_success is None:
         parts.append("no data yet")
     elif (age := now - status.last_success) > status.interval + LATE or status.failing:

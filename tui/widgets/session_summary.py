@@ -25,6 +25,10 @@ def summary(session: Session | None, now: datetime) -> Text:
     s = session
     text.append(f" {fmt.safe_text(s.name or s.id, 60)}", "bold")
     text.append(f" · {s.state.value}")
+    if s.is_live and s.viewers is not None:  # before the why: who is affected reads at 80x24
+        text.append(f" · {fmt.count(s.viewers)} watching")
+    if s.playback_failing:
+        text.append(f" · {fmt.percent(s.playback_error_rate)} of views fail", "bold")
     if s.healthy is False:
         why = f": {fmt.safe_text(s.issues[0], 80)}" if s.issues else ""
         text.append(f" · UNHEALTHY{why}", "bold")

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
 
-from tui.columns import GUTTER, cell, fit_columns, stable_for
+from tui.columns import GUTTER, TAIL, cell, fit_columns, stable_for
 from tui.models import Session, SessionKey
 from tui.widgets.line_view import LineView, Same
 
@@ -205,8 +205,8 @@ class SessionsTable(LineView, can_focus=True):
         return strips
 
     def _row_kind(self, session: Session, mark: str) -> str:
-        if session.is_live and session.unhealthy:
-            return "unhealthy"
+        if session.is_live and (session.unhealthy or session.playback_failing):
+            return "unhealthy"  # its viewers seeing errors is trouble too
         if mark:
             return mark
         return "" if session.is_live else "dim"
@@ -219,8 +219,8 @@ class SessionsTable(LineView, can_focus=True):
         sorted_by, reverse = self.sort_mark
         arrow = "↑" if reverse else "↓"
         gutter = f"!{arrow} " if sorted_by == "" else " " * GUTTER
-        labels = (
-            cell(f"{c.label} {arrow}" if c.label == sorted_by else c.label, w, c.right)
+        labels = (  # a label cut to fit keeps its arrow (TAIL)
+            cell(f"{c.label}{TAIL} {arrow}" if c.label == sorted_by else c.label, w, c.right)
             for c, w in columns
         )
         text = gutter + " ".join(labels)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.strip import Strip
 
+from tui import format as fmt
 from tui.store import Counts
 from tui.widgets.line_view import LineView
 
@@ -37,25 +38,36 @@ class StatusHeader(LineView):
 
     def status_text(self, room: int | None = None) -> Text:
         """Everything left of the clock; the trail (scope and filter) gives way first, cut
-        from its start, so that counts and the clock always read."""
-        c = self._counts
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" livetop ", "bold")
-        text.append(f" ● {c.live} live ", "bold")
-        if c.unhealthy:
-            text.append(f" ▲ {c.unhealthy} unhealthy ", "bold reverse")
-        else:
-            text.append(" 0 unhealthy ")
-        if c.stale:
-            text.append(f" ~ {c.stale} stale ")
-        if self._paused:
-            text.append(" ❚❚ PAUSED ", "bold reverse")
+        from its start, then "viewers affected" shortens to "viewers", so that counts and the
+        clock always read."""
+        text = self._counts_text(long=True)
+        if room is not None and text.cell_len + 2 > room:
+            text = self._counts_text(long=False)
         crumbs = self._crumbs
         left = (room if room is not None else 1 << 30) - text.cell_len - 2
         if crumbs and left < len(crumbs):
             crumbs = "…" + crumbs[len(crumbs) - left + 1 :] if left > 8 else ""
         if crumbs:
             text.append(f"  {crumbs}", "italic")
+        return text
+
+    def _counts_text(self, *, long: bool) -> Text:
+        c = self._counts
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" livetop ", "bold")
+        text.append(f" ● {c.live} live ", "bold")
+        if c.unhealthy:
+            affected = ""
+            if c.affected is not None:  # who is watching the streams in trouble
+                who = "viewer" if c.affected == 1 else "viewers"
+                affected = f"· {fmt.count(c.affected)} {who}{' affected' if long else ''} "
+            text.append(f" ▲ {c.unhealthy} unhealthy {affected}", "bold reverse")
+        else:
+            text.append(" 0 unhealthy ")
+        if c.stale:
+            text.append(f" ~ {c.stale} stale ")
+        if self._paused:
+            text.append(" ❚❚ PAUSED ", "bold reverse")
         return text
 
     def clock_text(self, width: int = 200) -> str:
