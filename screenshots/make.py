@@ -43,6 +43,13 @@ def viewers_came(app: LivetopApp) -> bool:
     return False
 
 
+def names_came(app: LivetopApp) -> bool:
+    if not any(s.name == s.parent_id for s in app.store.sessions("uiza")):
+        return True
+    app.refresher.refresh_now("uiza")
+    return False
+
+
 async def main_view(pilot: Any, app: LivetopApp, sim: Any) -> None:
     await pilot.press("j")
 
@@ -75,6 +82,7 @@ async def shoot(name: str, size: tuple[int, int], steps: Steps) -> None:
             # Livepeer's viewers go beside a poll and come with the next one (the frozen
             # clock schedules none: ask for it).
             await until(pilot, lambda: viewers_came(app))
+            await until(pilot, lambda: names_came(app))  # Uiza's entity names: the same
             await until(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
             await steps(pilot, app, sim)
             await pilot.pause(0.3)
@@ -85,10 +93,12 @@ async def shoot(name: str, size: tuple[int, int], steps: Steps) -> None:
 def main() -> None:
     os.environ["TZ"] = "UTC"  # the header shows local time
     time.tzset()
-    # Not the user's remembered choices (a sort order picked last time would show).
-    os.environ["LIVETOP_STATE_DIR"] = tempfile.mkdtemp(prefix="livetop-shots-")
     for name, (size, steps) in SHOTS.items():
-        asyncio.run(shoot(name, size, steps))
+        # Not the user's remembered choices (a sort order picked last time would show), nor
+        # the shot before's (the drill-down sorts by name).
+        with tempfile.TemporaryDirectory(prefix="livetop-shots-") as state:
+            os.environ["LIVETOP_STATE_DIR"] = state
+            asyncio.run(shoot(name, size, steps))
 
 
 if __name__ == "__main__":

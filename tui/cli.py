@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from tui import __version__
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from tui.config import Settings
     from tui.demo import DemoSimulator
-    from tui.sim import RunningSimulator
+    from tui.sim import RunningSimulator, SimInfo
 
 EXIT_USAGE = 1
 EXIT_INTERRUPTED = 130
@@ -101,6 +102,14 @@ def _demo_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None
         default=default,
         help="simulated seconds per second; the console follows the simulated clock",
     )
+    group.add_argument(
+        "--fault",
+        dest="demo_faults",
+        action="append",
+        metavar="PROVIDER:SETTINGS",
+        default=default,
+        help="a simulator fault, as `livetop simulate --fault` (repeatable)",
+    )
 
 
 _DEMO_FLAGS = {
@@ -108,6 +117,7 @@ _DEMO_FLAGS = {
     "demo_seed": "--seed",
     "demo_churn": "--churn",
     "demo_speed": "--speed",
+    "demo_faults": "--fault",
 }
 
 
@@ -263,11 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         help="serve simulated Livepeer, Uiza and live-calls APIs for demos and tests",
         description="Serve simulated Livepeer Studio, Uiza and live-calls APIs on one port and\n"
-        "print a ready-to-use config for them. Stop with Ctrl+C.",
-        epilog="fault settings (per provider, comma separated):\n"
+        "print a ready-to-use config for them on stdout (the URLs and how to switch faults\n"
+        "go to stderr), or write it with --write-config. Stop with Ctrl+C.",
+        epilog="switch faults while it runs: POST {PROVIDER: {SETTING: VALUE}} (null clears)\n"
+        "to the control URL's /faults; DELETE clears them all; GET shows them, e.g.\n"
+        '  curl -X POST http://127.0.0.1:8787/_control/faults -d \'{"uiza": {"hang": 0.5}}\'\n\n'
+        "fault settings (per provider, comma separated):\n"
         "  latency=S  error_rate=P  rate_limit=P  retry_after=S  html_5xx=P  hang=P\n"
         "  truncate=P  drop=P  drift  not_found  auth\n"
         "  budget=N   at most N requests a sliding minute, then 429 + Retry-After, X-RateLimit-*\n"
+        "  livepeer's viewership alone: views_forbidden  views_latency=S  views_error_rate=P\n"
+        "             views_absurd\n"
         "  e.g. --fault livepeer:latency=0.5,error_rate=0.1 --fault all:drift\n"
         "       --fault calls:budget=60",
         formatter_class=raw,
@@ -287,6 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--hostile-names", action="store_true", help="mix escape sequences and markup into names"
+    )
+    simulate.add_argument(
+        "--write-config",
+        metavar="PATH",
+        help="write the config to PATH (mode 0600) instead of printing it",
+    )
+    simulate.add_argument(
+        "--force", action="store_true", help="with --write-config: overwrite an existing file"
     )
     return parser
 
@@ -513,6 +537,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
     from tui.sim import SimConfig, parse_fault_args, run_standalone
 
+    if args.force and not args.write_config:
+        print("livetop simulate: error: --force needs --write-config", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = SimConfig(
             seed=args.seed,
@@ -527,13 +554,34 @@ def _simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"livetop simulate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    on_ready = None if args.write_config is None else partial(_write_sim_config, args)
     try:
-        asyncio.run(run_standalone(config, args.host, args.port))
+        asyncio.run(run_standalone(config, args.host, args.port, on_ready=on_ready))
     except OSError as exc:  # typically: the port is taken
         where = f"{args.host}:{args.port}"
         print(f"livetop simulate: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+def _write_sim_config(args: argparse.Namespace, info: SimInfo) -> None:
+    """`simulate --write-config`: the config to its file, private; what happened on stderr."""
+    from pathlib import Path
+
+    from tui.config import write_private
+    from tui.sim import describe, render_config_toml
+
+    path = Path(args.write_config).expanduser()
+    try:
+        write_private(path, render_config_toml(info), force=args.force)
+    except FileExistsError:
+        print(f"{path}: already exists; pass --force to overwrite it", file=sys.stderr)
+        raise _Exit(EXIT_USAGE) from None
+    except OSError as exc:
+        print(f"{path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        raise _Exit(EXIT_USAGE) from None
+    sys.stderr.write(describe(info, config_to=str(path)))
+    sys.stderr.flush()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -607,11 +655,17 @@ def _prepared(
 
 
 def _sim_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
+    """`SimConfig` keyword arguments from the demo's flags (ValueError: a bad `--fault`)."""
+    options = {
         dest.removeprefix("demo_"): value
         for dest in _DEMO_FLAGS
         if (value := getattr(args, dest, None)) is not None
     }
+    if "faults" in options:
+        from tui.sim import parse_fault_args
+
+        options["faults"] = parse_fault_args(options["faults"])
+    return options
 
 
 def _start_simulator(args: argparse.Namespace) -> RunningSimulator:

@@ -691,7 +691,12 @@ api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
 
 
 def write_example_config(path: Path, *, force: bool = False) -> None:
-    """Write `EXAMPLE_CONFIG` to `path`, mode 0600 whatever the umask.
+    """Write `EXAMPLE_CONFIG` to `path`, mode 0600 whatever the umask (see `write_private`)."""
+    write_private(path, EXAMPLE_CONFIG, force=force)
+
+
+def write_private(path: Path, text: str, *, force: bool = False) -> None:
+    """Write a config to `path`, mode 0600 whatever the umask (it may hold keys).
 
     Raises FileExistsError when the file exists and `force` is false (checked atomically).
     """
@@ -704,7 +709,7 @@ def write_example_config(path: Path, *, force: bool = False) -> None:
         if os.name == "posix":
             os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(EXAMPLE_CONFIG)
+            out.write(text)
         if force:
             os.replace(target, path)
     except BaseException:

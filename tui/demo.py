@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from tui.sim import SimConfig
+from tui.sim import Fault, SimConfig
 
 _WINDOW_S = 3600.0  # the Livepeer client's default watch window: what the first poll asks for
 
@@ -28,13 +28,14 @@ class DemoSimulator:
     """A simulator serving from a child process; what `demo_settings` and the clock need.
 
     `options` are `SimConfig` keyword arguments (checked here first, so a bad value is a usage
-    error in the console's process). `stop()` ends the child.
+    error in the console's process; faults travel to the child as their settings). `stop()`
+    ends the child.
     """
 
     def __init__(self, options: dict[str, Any]) -> None:
         SimConfig(**options)  # raises ValueError for a bad value, before anything starts
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "tui.demo", json.dumps(options)],
+            [sys.executable, "-m", "tui.demo", json.dumps(_to_json(options))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # the console owns the terminal
@@ -132,12 +133,23 @@ def _read_line(fd: int, timeout: float) -> bytes:
 # -- the child --------------------------------------------------------------------------------
 
 
+def _to_json(options: dict[str, Any]) -> dict[str, Any]:
+    """The options for the child's command line: faults as their settings."""
+    faults: dict[str, Fault] = options.get("faults", {})
+    return {**options, "faults": {name: fault.to_dict() for name, fault in faults.items()}}
+
+
+def _from_json(options: dict[str, Any]) -> dict[str, Any]:
+    faults = options.get("faults", {})
+    return {**options, "faults": {name: Fault.from_dict(s) for name, s in faults.items()}}
+
+
 def _child(options: dict[str, Any]) -> None:
     threading.Thread(target=_leave_with_parent, name="parent-watch", daemon=True).start()
     from tui.sim import start_in_thread
 
     try:
-        sim = start_in_thread(SimConfig(**options))
+        sim = start_in_thread(SimConfig(**_from_json(options)))
     except (OSError, RuntimeError, ValueError) as exc:
         _say({"error": str(exc) or type(exc).__name__})
         return

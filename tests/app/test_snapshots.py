@@ -6,6 +6,7 @@ then look at the report before committing.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -106,6 +107,26 @@ def test_failing_provider_keeps_stale_data(snap_compare: Any, frozen_sim: Any) -
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_failing_provider_at_80x24(snap_compare: Any, frozen_sim: Any) -> None:
+    """At 80 columns a failing line keeps its facts; the provider's words give way."""
+    app = frozen_app(frozen_sim)
+
+    async def run_before(pilot: Any) -> None:
+        await ready(app)(pilot)
+        frozen_sim.set_fault("calls", Fault(html_5xx=1.0))
+        for failures in (1, 2):
+            app.refresher.refresh_now("calls")
+            await wait_for(pilot, partial(failed, app, failures))
+        app.redraw(tick=True)  # the clock stands still: the tick that shows "×2" never comes
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def failed(app: Any, times: int) -> bool:
+    return bool(app.store.status("calls").consecutive_failures == times)
 
 
 def test_light_theme(snap_compare: Any, frozen_sim: Any) -> None:

@@ -217,12 +217,7 @@ def real_time(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
     )
     try:
         assert sim.stdout is not None
-        lines = []
-        for line in sim.stdout:
-            lines.append(line)
-            if line.startswith("# config.toml"):
-                break
-        config_lines = []
+        config_lines = []  # stdout is the config alone (the URLs go to stderr)
         ready = threading.Event()
 
         def read_config() -> None:

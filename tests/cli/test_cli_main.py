@@ -190,28 +190,3 @@ def test_help_and_version_import_nothing_heavy() -> None:
 
 def test_snapshot_path_never_imports_textual_or_the_simulator() -> None:
     assert _imported_after("import tui.snapshot, tui.config, tui.logs") == {"pydantic", "httpx"}
-
-
-def test_simulate_serves_a_config_that_snapshot_accepts(tmp_path: Path) -> None:
-    """The operator's path: `livetop simulate`, paste its config, `livetop snapshot`."""
-    env = {**os.environ, "LIVETOP_LOG_DIR": str(tmp_path / "logs")}
-    argv = [sys.executable, "-m", "tui", "simulate", "--port", "0", "--sessions", "5"]
-    with subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as server:
-        try:
-            assert server.stdout is not None
-            lines: list[str] = []
-            while not lines or not lines[-1].startswith("call_ids"):
-                line = server.stdout.readline()
-                assert line, server.stderr.read() if server.stderr else "no output"
-                lines.append(line.rstrip("\n"))
-            config = tmp_path / "sim.toml"
-            config.write_text("\n".join(lines[lines.index("# config.toml") + 1 :]) + "\n")
-            config.chmod(0o600)  # the simulator's config holds literal keys
-            result = _run(sys.executable, "-m", "tui", "snapshot", "--config", str(config))
-            assert result.returncode == 0, result.stderr
-            assert len(json.loads(result.stdout)["providers"]) == 3
-        finally:
-            server.terminate()
-            server.wait(10)

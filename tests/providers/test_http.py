@@ -66,9 +66,12 @@ async def test_auth_header_and_path_prefix(make: Any, expected_auth: str, path: 
     handler = recorder(body=body)
     async with make(httpx.MockTransport(handler)) as client:
         await client.fetch()
-    (request,) = handler.requests
-    assert request.headers["Authorization"] == expected_auth
-    assert request.url.path == path
+        if isinstance(client, UizaClient):
+            await client.learn_names()  # and its entity's name, asked beside the poll
+    assert all(r.headers["Authorization"] == expected_auth for r in handler.requests)
+    assert sorted(r.url.path for r in handler.requests) == (
+        ["/uiza/v1/live_entities/e", path] if "uiza" in path else [path]
+    )
 
 
 async def test_ids_are_quoted_into_one_path_segment() -> None:

@@ -166,6 +166,8 @@ async def test_uiza_poll_keeps_the_window_and_stops_paging_past_it() -> None:
     seen: list[str | None] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/live_sessions"):  # the entity's name: not here
+            return httpx.Response(404, json={"message": "no such entity"})
         token = request.url.params.get("page_token")
         seen.append(token)
         return httpx.Response(200, json=pages[token])

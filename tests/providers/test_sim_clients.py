@@ -161,6 +161,7 @@ async def test_uiza_get_session_fetch_session_and_fetch(sim: RunningSimulator) -
     world = sim.scenario.uiza
     live_entity = world.entities[1]
     async with uiza(sim) as client:
+        await client.learn_names()  # what a first poll starts: names for what follows
         listed = await client.list_sessions(live_entity.id)
         newest = listed.sessions[0]
         one = await client.get_session(live_entity.id, newest.id)
@@ -168,6 +169,7 @@ async def test_uiza_get_session_fetch_session_and_fetch(sim: RunningSimulator) -
         everything = await client.fetch()
         related = await client.fetch_related(live_entity.id)
     assert one == again and one.state is SessionState.LIVE and one.duration_s is None
+    assert one.name == live_entity.name and one.parent_id == live_entity.id
     assert one.secret is not None and one.secret.get_secret_value() == live_entity.stream_key
     assert related == listed
     assert {s.id for s in everything.sessions} == uiza_in_window(sim)
@@ -193,8 +195,9 @@ async def test_uiza_poll_lists_the_window_and_stops_paging_past_it(sim: RunningS
     world = sim.scenario.uiza
     busy = world.entities[0]
     assert world.newest(busy, sim.scenario.now()) + 1 > 100  # the history alone needs 2 pages
-    before = sim.request_counts["uiza"]
     async with uiza(sim) as client:
+        await client.learn_names()  # asked beside the polls, every ten minutes
+        before = sim.request_counts["uiza"]
         result = await client.fetch()
     assert sim.request_counts["uiza"] - before == len(world.entities)
     assert result.complete

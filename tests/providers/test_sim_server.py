@@ -13,7 +13,15 @@ import httpx
 import pytest
 import uvicorn
 
-from tui.sim import Fault, SimConfig, SimInfo, describe, run_standalone, start_in_thread
+from tui.sim import (
+    Fault,
+    SimConfig,
+    SimInfo,
+    describe,
+    render_config_toml,
+    run_standalone,
+    start_in_thread,
+)
 
 
 def free_port() -> int:
@@ -141,9 +149,10 @@ async def test_run_standalone_serves_until_cancelled() -> None:
 def test_describe_prints_the_urls_and_a_ready_config() -> None:
     with start_in_thread(SimConfig(sessions=5)) as sim:
         text = describe(sim.info)
+        config = tomllib.loads(render_config_toml(sim.info))
     for url in [*sim.base_urls.values(), sim.control_url]:
         assert url in text
-    config = tomllib.loads(text.split("# config.toml", 1)[1])
+    assert f"curl -X POST {sim.control_url}/faults" in text
     assert {p["kind"] for p in config["providers"]} == {"livepeer", "uiza", "calls"}
 
 

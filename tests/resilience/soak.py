@@ -96,7 +96,10 @@ def start_simulator(args: argparse.Namespace) -> tuple[subprocess.Popen[str], st
         "--churn",
         str(args.churn),
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    # The config comes on stdout; the URLs (the control one) on stderr, kept in a file that
+    # nothing has to drain.
+    errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - open for the simulator's life
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
     assert proc.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 60
@@ -107,12 +110,12 @@ def start_simulator(args: argparse.Namespace) -> tuple[subprocess.Popen[str], st
         lines.append(line)
         if line.startswith("call_ids"):  # the last line of the printed config
             break
-    text = "".join(lines)
-    control = re.search(r"control\s+(http://127\.0\.0\.1:\d+/_control)", text)
-    if control is None or "# config.toml" not in text:
+    errors.seek(0)
+    control = re.search(r"control\s+(http://127\.0\.0\.1:\d+/_control)", errors.read())
+    config = "".join(lines)
+    if control is None or "[[providers]]" not in config:
         proc.kill()
-        raise SystemExit(f"the simulator did not start:\n{text}")
-    config = text.split("# config.toml", 1)[1].strip() + "\n"
+        raise SystemExit(f"the simulator did not start:\n{config}")
     config = re.sub(r"refresh_interval = [\d.]+", f"refresh_interval = {args.interval}", config)
     return proc, control.group(1), config
 

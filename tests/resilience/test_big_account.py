@@ -64,7 +64,7 @@ def big() -> Iterator[tuple[str, str]]:
         deadline = time.monotonic() + 20
         while "api_key" not in text and time.monotonic() < deadline:
             text += proc.stdout.readline()
-        url = re.search(r"livepeer\s+(http://127\.0\.0\.1:\d+/livepeer/api)", text)
+        url = re.search(r'base_url = "(http://127\.0\.0\.1:\d+/livepeer/api)"', text)  # the config
         key = re.search(r'api_key = "([^"]+)"', text)
         assert url and key, text
         yield url.group(1), key.group(1)

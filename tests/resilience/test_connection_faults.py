@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -125,8 +126,12 @@ async def refused_then_served(
     await asyncio.to_thread(sims[name].stop)
     await wait_for(pilot, lambda: store.status(name).consecutive_failures >= polls, limit=8)
     times = f" ({polls} in a row)" if polls > 1 else ""
-    shown = f"FAILING{times}: All connection attempts failed (Connection refused)"
-    await wait_for(pilot, lambda: shown in bar_text(app, name), limit=2)
+    # The facts (failures in a row, data age, retry), then the provider's words.
+    shown = re.compile(
+        rf"FAILING{re.escape(times)} · data \d+s old · .*"
+        r" · All connection attempts failed \(Connection refused\)"
+    )
+    await wait_for(pilot, lambda: bool(shown.search(bar_text(app, name))), limit=2)
     assert app.screen.query_one(ProviderBar).is_banner(name)
     assert keys_of(store, name) == kept and kept
     assert all(store.is_stale(k) for k in kept)

@@ -82,8 +82,12 @@ async def test_every_watched_id_gone_fails_keeps_data_and_recovers(sim: RunningS
                 t_set = time.monotonic()
                 sim.set_fault("livepeer", Fault(not_found=True))
                 await wait_for(pilot, lambda: store.status("studio").consecutive_failures >= 2)
-                shown = f"FAILING (2 in a row): {MESSAGES['studio']}"
-                await wait_for(pilot, lambda: shown in bar_text(app, "studio"), limit=2)
+                facts, words = "FAILING (2 in a row) · data ", f" · {MESSAGES['studio']} · "
+                await wait_for(
+                    pilot,
+                    lambda: facts in (t := bar_text(app, "studio")) and words in t,
+                    limit=2,
+                )
                 assert keys_of(store, "studio") == kept and kept
                 assert all(store.is_stale(k) for k in kept)
                 for other in ("uiza", "calls"):

@@ -46,15 +46,15 @@ async def wait_for(
 
 async def poll_each(pilot: Pilot[None], app: LivetopApp) -> None:
     """Poll every provider once, one after another (a race would vary frames), and wait for
-    each to answer; a Livepeer provider again until its viewers came (they go beside a poll
-    and come with the next one)."""
+    each to answer; a Livepeer provider again until its viewers came, a Uiza one until its
+    entities' names did (they go beside a poll and come with the next one)."""
     kinds = {p.name: p.kind for p in app.settings.providers}
     for name in app.refresher.providers:
         app.refresher.refresh_now(name)
         await wait_for(pilot, partial(_answered, app, name))
         deadline = time.monotonic() + 10.0
-        while kinds[name] is ProviderKind.LIVEPEER and app.store.status(name).viewers_at is None:
-            assert time.monotonic() < deadline, "no viewers came"
+        while _lacking(app, name, kinds[name]):
+            assert time.monotonic() < deadline, "no viewers or names came"
             polls = app.store.status(name).polls
             await pilot.pause(0.1)
             app.refresher.refresh_now(name)
@@ -63,6 +63,15 @@ async def poll_each(pilot: Pilot[None], app: LivetopApp) -> None:
 
 def _answered(app: LivetopApp, provider: str) -> bool:
     return app.store.status(provider).last_success is not None
+
+
+def _lacking(app: LivetopApp, provider: str, kind: ProviderKind) -> bool:
+    """What a poll asks beside it has not come yet: Livepeer's viewers, Uiza's names."""
+    if kind is ProviderKind.LIVEPEER:
+        return app.store.status(provider).viewers_at is None
+    if kind is ProviderKind.UIZA:  # a row named by its entity's id
+        return any(s.name == s.parent_id for s in app.store.sessions(provider))
+    return False
 
 
 def no_color() -> bool:

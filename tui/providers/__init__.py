@@ -63,8 +63,8 @@ def build_client(
 
     `deadline` (seconds) and `max_body` (bytes) bound each request (see `BaseClient`);
     `scheduler` admits its requests (without one, the client makes its own, unlimited);
-    `one_shot`: a fetch waits for Livepeer's viewers (within `deadline`) instead of leaving
-    them to the next poll."""
+    `one_shot`: a fetch waits for Livepeer's viewers and Uiza's entity names (within
+    `deadline`) instead of leaving them to the next poll."""
     common: dict[str, Any] = {
         "base_url": base_url,
         "timeout": timeout or DEFAULT_TIMEOUT,
@@ -77,5 +77,6 @@ def build_client(
         wait = deadline if one_shot else 0.0
         return LivepeerClient(name, api_key, stream_ids=ids, viewers_wait=wait, **common)
     if kind is ProviderKind.UIZA:
-        return UizaClient(name, api_key, entity_ids=ids, **common)
+        names = deadline if one_shot else 0.0
+        return UizaClient(name, api_key, entity_ids=ids, names_wait=names, **common)
     return CallsClient(name, api_key, call_ids=ids, **common)

@@ -5,6 +5,8 @@ timestamp in the year 9999. None of them is shown as a number: normalization sto
 the field and names it in `Session.invalid`, so the table and the detail pane say "invalid",
 the snapshot JSON says null, and nothing downstream does arithmetic on it. A timestamp more
 than `FUTURE_SLACK` ahead of the client's clock is invalid too, so it never keeps a session live.
+A name is kept as sent (it is made inert where it is shown, by `tui.format.safe_text`), but
+only if it is text with something in it, and never longer than `MAX_NAME` characters.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ MAX_RATE_BPS: Final = 1e12  # a terabit per second: no single video session come
 MAX_DURATION_S: Final = 10 * 365 * 86400.0  # ten years on air
 FUTURE_SLACK: Final = timedelta(minutes=5)  # clocks differ; a server's is never this far ahead
 MAX_VIEWERS: Final = 100_000_000  # watching one stream at once: past the largest audiences ever
+MAX_NAME: Final = 500  # characters of a name kept: no screen shows more, a provider may send MBs
 NOTHING: Final[frozenset[str]] = frozenset()
+
+
+def display_name(value: object) -> str | None:
+    """A name as the provider sent it, cut to `MAX_NAME` characters; None when it is not text
+    or is blank (the caller then shows an id instead)."""
+    if not isinstance(value, str) or not value[:MAX_NAME].strip():
+        return None
+    return value[:MAX_NAME]
 
 
 class Sanity:

@@ -1,7 +1,9 @@
-"""Uiza v1's live-session endpoints: one entity's sessions, newest first, with page tokens.
+"""Uiza v1's live entity and live-session endpoints: an entity, and its sessions newest first,
+with page tokens.
 
 `page_size` is 1-100 (default 10); `next_page_token` is empty on the last page. The stream key
-is `stream_key` in the list and `ingest_key` in get-one, as the API's own examples show.
+is `stream_key` in the list and `ingest_key` in get-one, as the API's own examples show, and
+`ingest.key` in the entity.
 """
 
 from __future__ import annotations
@@ -62,9 +64,19 @@ def uiza_router(scenario: Scenario) -> Router:
             return error_response("uiza", 404, _NO_SESSION)
         return json_response(world.session(entity, k, t, key_field="ingest_key"))
 
+    async def get_entity(request: Request) -> Response:
+        entity = world.find_entity(request.path_params["entity_id"])
+        if entity is None:
+            return error_response("uiza", 404)
+        return json_response(world.entity(entity))
+
     prefix = "/v1/live_entities/{entity_id}/live_sessions"
     return Router(
-        routes=[Route(prefix, list_sessions), Route(prefix + "/{id}", get_session)],
+        routes=[
+            Route("/v1/live_entities/{entity_id}", get_entity),
+            Route(prefix, list_sessions),
+            Route(prefix + "/{id}", get_session),
+        ],
         redirect_slashes=False,
         default=error_response("uiza", 404),
     )

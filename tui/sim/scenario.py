@@ -87,7 +87,7 @@ class Scenario:
         start, seed = self.clock.start, config.seed
         hostile = config.hostile_names
         self.livepeer = LivepeerWorld(seed, config.sessions, config.churn, start, hostile)
-        self.uiza = UizaWorld(seed, start)
+        self.uiza = UizaWorld(seed, start, hostile)
         self.calls = CallsWorld(seed, start, hostile)
         self.api_keys: dict[str, str] = {
             "livepeer": encode_uuid(h64(seed, 0x1CEE), 0),

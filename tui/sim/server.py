@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import shlex
 import socket
 import sys
 import threading
@@ -284,12 +285,33 @@ def start_in_thread(
     )
 
 
-def describe(info: SimInfo) -> str:
-    """What `livetop simulate` prints: the base URLs, the control URL, a ready config."""
+def describe(info: SimInfo, config_to: str = "stdout") -> str:
+    """What `livetop simulate` says on stderr: the base URLs, how to switch faults, and where
+    the config went (`config_to`: "stdout", or the file it was written to)."""
     lines = ["livetop simulator", ""]
     lines += [f"  {name:<9}{url}" for name, url in info.base_urls.items()]
-    lines += [f"  {'control':<9}{info.control_url}", "", "# config.toml", ""]
-    return "\n".join(lines) + "\n" + render_config_toml(info)
+    lines += [
+        f"  {'control':<9}{info.control_url}",
+        "",
+        "switch faults while it runs:",
+        f'  curl -X POST {info.control_url}/faults -d \'{{"livepeer": {{"error_rate": 0.2}}}}\'',
+        f"  curl -X DELETE {info.control_url}/faults",
+    ]
+    if config_to == "stdout":
+        lines += ["", "config: on stdout (or --write-config PATH writes it private, mode 0600)"]
+    else:
+        shown = shlex.quote(config_to)
+        lines += ["", f"config: written to {shown} (mode 0600): livetop --config {shown}"]
+    return "\n".join(lines) + "\n\n"
+
+
+def announce(info: SimInfo) -> None:
+    """The default for `run_standalone`: `describe()` on stderr, the config alone on stdout
+    (so that `livetop simulate > sim.toml` is a config file)."""
+    sys.stderr.write(describe(info))
+    sys.stderr.flush()
+    sys.stdout.write(render_config_toml(info))
+    sys.stdout.flush()
 
 
 async def run_standalone(
@@ -302,8 +324,9 @@ async def run_standalone(
     """Serve in this event loop until Ctrl+C / SIGTERM (handled by uvicorn) or cancellation.
 
     `host` and `port` default to the config's (port: 8787 if unset there; 0 picks a free one).
-    `on_ready` gets the `SimInfo` once the port is bound; by default `describe()` is printed.
-    A cancelled call shuts the server down cleanly before re-raising.
+    `on_ready` gets the `SimInfo` once the port is bound (default: `announce`); what it
+    raises stops the simulator before it serves. A cancelled call shuts the server down
+    cleanly before re-raising.
     """
     host = config.host if host is None else host
     port = (DEFAULT_PORT if config.port is None else config.port) if port is None else port
@@ -311,13 +334,13 @@ async def run_standalone(
     board = FaultBoard(config.faults, seed=config.seed)
     stopping = Stopping()
     sock = _bind(host, port)
-    info = _info(scenario, host, sock.getsockname()[1])
-    server = _server(scenario, board, stopping, standalone=True)
-    if on_ready is None:
-        sys.stdout.write(describe(info))
-        sys.stdout.flush()
-    else:
-        on_ready(info)
+    try:
+        info = _info(scenario, host, sock.getsockname()[1])
+        server = _server(scenario, board, stopping, standalone=True)
+        (on_ready or announce)(info)
+    except BaseException:
+        sock.close()
+        raise
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:
         await asyncio.shield(serving)

@@ -2,7 +2,8 @@
 
 Like the Livepeer world, each entity has slots (a period and an origin) and every session is
 computed from the clock. A broadcasting session has no `duration` (one entity omits the key, the
-others send null, as both happen in the wild); a finished one has it in seconds.
+others send null, as both happen in the wild); a finished one has it in seconds. An entity has a
+name an operator would recognise (or, with hostile names, one built to break a terminal).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tui.sim.names import maybe_hostile, stream_name
 from tui.sim.rand import alnum, between, decode_uuid, encode_uuid, h64
 
 UPDATE_S = 30.0  # how often a broadcasting session's `updated_at` moves
@@ -31,6 +33,7 @@ class Entity:
 
     index: int
     id: str
+    name: str
     stream_key: str
     period: float
     duty: float
@@ -49,8 +52,10 @@ _SHAPES = (
 class UizaWorld:
     """The entities of one simulated Uiza account and all their sessions."""
 
-    def __init__(self, seed: int, start: float) -> None:
+    def __init__(self, seed: int, start: float, hostile: bool = False) -> None:
         rng = random.Random(h64(seed, 0x0A12))
+        names = random.Random(h64(seed, 0x0A13))  # its own: names leave the timetable as it was
+        self.start = start
         self.seed = seed
         self._key_entity = h64(seed, 0xE7)
         self._key_session = h64(seed, 0x5E)
@@ -62,6 +67,7 @@ class UizaWorld:
                 Entity(
                     index=e,
                     id=encode_uuid(self._key_entity, e),
+                    name=maybe_hostile(names, stream_name(names), hostile, share=0.5),
                     stream_key="live_" + alnum(10, seed, e, 0x4B),
                     period=period,
                     duty=duty,
@@ -73,6 +79,24 @@ class UizaWorld:
     def find_entity(self, entity_id: str) -> Entity | None:
         e = decode_uuid(self._key_entity, entity_id)
         return self.entities[e] if e is not None and e < len(self.entities) else None
+
+    def entity(self, entity: Entity) -> dict[str, Any]:
+        """The live entity as `GET /v1/live_entities/{id}` sends it (its stream key too)."""
+        host = f"{entity.id[:10]}.uiza.example"
+        return {
+            "id": entity.id,
+            "name": entity.name,
+            "description": f"Channel {entity.index + 1}",
+            "ingest": {"url": f"rtmp://{host}/transcode", "key": entity.stream_key},
+            "playback": {"hls": f"https://{host}/fmp4/{entity.id}/master.m3u8"},
+            "relay": [],
+            "region": "in-bangalore-1",
+            "status": "ready",
+            "dvr": entity.index != 2,
+            "encode": False,
+            "created_at": iso(entity.origin - 86400.0),
+            "updated_at": iso(self.start - 3600.0),
+        }
 
     def _times(self, entity: Entity, k: int) -> tuple[float, float]:
         start = entity.origin + (k + between(0.0, 0.03, self.seed, entity.index, k, 1)) * (
