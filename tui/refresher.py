@@ -159,6 +159,10 @@ class Refresher:
     def paused(self) -> bool:
         return self._paused
 
+    def client(self, provider: str) -> Provider:
+        """The client that polls `provider` (for tests and tools that tune it)."""
+        return self._pollers[provider].provider
+
     def scheduler_for(self, provider: str) -> RequestScheduler:
         return self._pollers[provider].scheduler
 

@@ -6,7 +6,6 @@ import os
 import random
 import time
 from collections.abc import Callable
-from functools import partial
 
 from textual.pilot import Pilot
 
@@ -44,21 +43,22 @@ async def wait_for(
         await pilot.pause(0.05)
 
 
-async def poll_each(pilot: Pilot[None], app: LivetopApp) -> None:
-    """Poll every provider once, one after another (a race would vary frames), and wait for
-    each to answer; a Livepeer provider again until its viewers came, a Uiza one until its
-    entities' names did (they go beside a poll and come with the next one)."""
+async def poll_each(pilot: Pilot[None], app: LivetopApp, polls: int = 2) -> None:
+    """Poll every provider `polls` times, one after another (a race would vary frames), and
+    wait for each answer. Each poll waits for what goes beside it (Livepeer's viewers, Uiza's
+    names), as a one-shot snapshot does: the same polls give the same history every run."""
     kinds = {p.name: p.kind for p in app.settings.providers}
     for name in app.refresher.providers:
-        app.refresher.refresh_now(name)
-        await wait_for(pilot, partial(_answered, app, name))
-        deadline = time.monotonic() + 10.0
-        while _lacking(app, name, kinds[name]):
-            assert time.monotonic() < deadline, "no viewers or names came"
-            polls = app.store.status(name).polls
-            await pilot.pause(0.1)
+        client = app.refresher.client(name)
+        for wait in ("viewers_wait", "names_wait"):
+            if hasattr(client, wait):
+                setattr(client, wait, 10.0)
+        for _ in range(polls):
+            done = app.store.status(name).polls
             app.refresher.refresh_now(name)
-            await wait_for(pilot, lambda: app.store.status(name).polls > polls)  # noqa: B023
+            await wait_for(pilot, lambda: app.store.status(name).polls > done)  # noqa: B023
+        assert _answered(app, name), f"{name} did not answer"
+        assert not _lacking(app, name, kinds[name]), f"{name}: no viewers or names came"
 
 
 def _answered(app: LivetopApp, provider: str) -> bool:
