@@ -96,6 +96,7 @@ class Session:
     playback_error_rate: float | None = None
     # Console-only fields, not part of the snapshot contract.
     started_at: datetime | None = None
+    scheduled_at: datetime | None = None  # when it is due on air (a call's own schedule)
     profiles: tuple[Profile, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
     secret: SecretStr | None = None

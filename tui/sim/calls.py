@@ -3,7 +3,8 @@
 One goes scheduled -> live (through backstage) -> ended with its recording processed; one is
 live; one ended long ago; one errored; one's row says live while the video backend says it
 ended (the disagreement an operator must see); one's backend lookup fails now and then
-(`live: null`); one is scheduled far ahead. Every field is computed from the clock.
+(`live: null`); one is scheduled far ahead; one is late (its slot began 3 minutes before the
+start, it goes live 4 minutes after). Every field is computed from the clock.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ _TIMETABLE: tuple[tuple[Any, ...], ...] = (
     ("Town hall — overflow room", "livestream", -200, -45, -40, 180, None, None, "disagree"),
     ("Coaching call: Dana + Sam", "default", -30, -8, -6, 50, None, 2.0, "flaky"),
     ("Quarterly review", "livestream", -1440, 2880, None, None, None, None, ""),
+    ("Guest interview (remote)", "default", -90, -3, 4, 45, None, 2.0, ""),
 )
 
 
