@@ -140,6 +140,10 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
     "recording",
     "viewers",
     "playback_error_rate",
+    # Not `Session` fields: the operator's watch list (the console's UI state) and the
+    # rundown's judgement (`tui.absence`), added by the snapshot.
+    "watched",
+    "late",
 )
 
 

@@ -159,3 +159,21 @@ class CallsWorld:
 
 def _iso(seconds: float | None) -> str | None:
     return None if seconds is None else iso_ms(seconds)
+
+
+def demo_plan(call_ids: list[str], start: float) -> list[dict[str, Any]]:
+    """A rundown for the demo (`livetop --demo`), on the calls' timetable from `start`: the
+    late guest (on air 4 minutes after the start), the launch (on air within its grace), the
+    standup planned until +45 min (it ends at +20: ended early), the coaching call (done at
+    +50, as planned)."""
+    if len(call_ids) < len(_TIMETABLE):
+        return []
+    end = {0: 45.0, 5: 50.0}
+    plan = []
+    for index in (7, 1, 0, 5):
+        item: dict[str, Any] = {"provider": "calls", "id": call_ids[index]}
+        item["label"] = str(_TIMETABLE[index][0])
+        if index in end:
+            item["end"] = iso_ms(start + end[index] * _MIN)
+        plan.append(item)
+    return plan
