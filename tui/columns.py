@@ -33,9 +33,17 @@ class Column:
 def _on_air(s: Session, now: datetime) -> str:
     if s.is_live and s.started_at:
         return fmt.duration((now - s.started_at).total_seconds())
-    if s.state is SessionState.SCHEDULED and s.scheduled_at:  # "in 12m", "late 3m"
-        return fmt.countdown((s.scheduled_at - now).total_seconds())
+    if s.state is SessionState.SCHEDULED and s.scheduled_at and s.scheduled_at > now:
+        return fmt.countdown((s.scheduled_at - now).total_seconds())  # "in 12m"
     return fmt.INVALID if "duration_s" in s.invalid else fmt.duration(s.duration_s)
+
+
+def _state(s: Session, now: datetime) -> str:
+    """The state; a scheduled session past its planned start says how late it is instead
+    ("late 3m"): the column every width keeps."""
+    if s.state is SessionState.SCHEDULED and s.scheduled_at and s.scheduled_at <= now:
+        return fmt.countdown((s.scheduled_at - now).total_seconds())
+    return s.state.value
 
 
 def _health(s: Session, now: datetime) -> str:
@@ -93,11 +101,11 @@ def _viewers(s: Session, now: datetime) -> str:
 COLUMNS: tuple[Column, ...] = (
     Column("PROVIDER", 9, 5, lambda s, now: s.provider),
     Column("NAME", 0, 0, lambda s, now: s.name or s.id),  # width 0: takes what is left
-    Column("STATE", 9, 0, lambda s, now: s.state.value),
+    Column("STATE", 9, 0, _state),
     Column("HEALTH", 6, 1, _health),
     Column("VIEWERS", 7, 9, _viewers, right=True),  # dropped first: not every provider has them
     Column("ISSUE", 24, 6, _issue),
-    Column("ON AIR", 8, 3, _on_air, right=True),
+    Column("ON AIR", 7, 3, _on_air, right=True),
     Column("INGEST", 10, 2, lambda s, now: _rate(s, "ingest_bps", s.ingest_bps), right=True),
     Column("OUTGOING", 10, 7, lambda s, now: _rate(s, "outgoing_bps", s.outgoing_bps), right=True),
     Column("SEEN", 6, 4, _seen, right=True),

@@ -130,12 +130,16 @@ def test_a_calls_countdown_stays_for_as_long_as_promised(
 
 
 def test_a_call_says_when_it_starts_or_how_late_it_is_not_when_its_row_changed() -> None:
-    on_air = {c.label: c for c in COLUMNS}["ON AIR"]
-    seen = {c.label: c for c in COLUMNS}["SEEN"]
-    assert on_air.render(call(SessionState.SCHEDULED, 12 * 60 - 30), NOW) == "in 12m"
-    assert on_air.render(call(SessionState.SCHEDULED, -3 * 60 - 5), NOW) == "late 3m"
-    assert on_air.render(call(SessionState.SCHEDULED, -59 * 60), NOW) == "late 59m"
+    by_label = {c.label: c for c in COLUMNS}
+    on_air, seen, state = by_label["ON AIR"], by_label["SEEN"], by_label["STATE"]
+    soon = call(SessionState.SCHEDULED, 12 * 60 - 30)
+    assert (state.render(soon, NOW), on_air.render(soon, NOW)) == ("scheduled", "in 12m")
     assert on_air.render(call(SessionState.SCHEDULED, 2 * 86400), NOW) == "in 2d"
+    # Late: the state column says so (it stays at every width), nothing is on air.
+    late = call(SessionState.SCHEDULED, -3 * 60 - 5)
+    assert (state.render(late, NOW), on_air.render(late, NOW)) == ("late 3m", "—")
+    assert state.render(call(SessionState.SCHEDULED, -59 * 60), NOW) == "late 59m"
+    assert state.render(call(SessionState.SCHEDULED, -3 * 86400), NOW) == "late 3d"
     live = call(SessionState.LIVE, -600, started_at=NOW - timedelta(minutes=7))
     assert on_air.render(live, NOW) == "7m"
     assert seen.render(live, NOW) == "—"  # not "43m": the row was edited then, nothing more
