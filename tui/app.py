@@ -38,8 +38,8 @@ from tui.absence import ABSENCES, Rundown
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import ConfigError, Settings
-from tui.config_watch import ConfigWatcher, config_file
-from tui.engine import build_refresher, reconfigure
+from tui.config_watch import ConfigWatcher, apply_settings, config_file
+from tui.engine import build_refresher
 from tui.screens.help import HelpScreen
 from tui.screens.live import ConsoleContext, LiveScreen
 from tui.screens.sessions import SessionsScreen
@@ -198,10 +198,7 @@ class LivetopApp(App[None]):
 
     def on_sessions_screen_watch_changed(self, _: SessionsScreen.WatchChanged) -> None:
         self.ui_state.watched = self.watchlist.items()
-        ui_state.save(self._ui_path, self.ui_state)
-        for screen in self.screen_stack:  # the lists behind sort their watched rows again
-            if isinstance(screen, LiveScreen) and screen is not self.screen:
-                screen.redraw()
+        ui_state.save(self._ui_path, self.ui_state)  # (lists behind sort again on resume)
 
     # -- store → screens -----------------------------------------------------------------
 
@@ -381,23 +378,11 @@ class LivetopApp(App[None]):
             )
             return
         old, self.settings = self.settings, settings
-        changes = await reconfigure(self.refresher, self.store, old, settings, now=self.now)
-        from tui.logs import redact_also
-
-        redact_also(settings.secret_values())
-        self.rundown.replan(settings.rundown, loaded_at=self.clock.time())
+        said = await apply_settings(
+            old, settings, self.refresher, self.store, self.rundown, now=self.now
+        )
         self.judge_rundown()
-        words = [
-            f"{verb} {', '.join(names)}"
-            for verb, names in (
-                ("added", changes.added),
-                ("changed", changes.changed),
-                ("removed", changes.removed),
-            )
-            if names
-        ]
-        words.append(f"rundown: {len(self.rundown)} item{'' if len(self.rundown) == 1 else 's'}")
-        self.notify("config reloaded: " + "; ".join(words), timeout=4)
+        self.notify(said, timeout=4)
         self.redraw(tick=True)
 
     def action_refresh_now(self) -> None:

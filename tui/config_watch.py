@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from tui.absence import Rundown
 from tui.config import Settings, load_settings
+from tui.engine import reconfigure
+from tui.logs import redact_also
+from tui.refresher import Refresher
+from tui.store import SessionStore
 
 Stamp = tuple[int, int, int] | None
 
@@ -60,3 +67,30 @@ class ConfigWatcher:
             raise FileNotFoundError("no config file: this console runs the demo")
         path = self.path
         return await asyncio.to_thread(load_settings, path)
+
+
+async def apply_settings(
+    old: Settings,
+    new: Settings,
+    refresher: Refresher,
+    store: SessionStore,
+    rundown: Rundown,
+    *,
+    now: Callable[[], datetime],
+) -> str:
+    """Run on `new` from now on (see `tui.engine.reconfigure`): providers, the rundown (read
+    against this moment), new keys kept out of the log. What changed, in words."""
+    changes = await reconfigure(refresher, store, old, new, now=now)
+    redact_also(new.secret_values())
+    rundown.replan(new.rundown, loaded_at=refresher.clock.time())
+    words = [
+        f"{verb} {', '.join(names)}"
+        for verb, names in (
+            ("added", changes.added),
+            ("changed", changes.changed),
+            ("removed", changes.removed),
+        )
+        if names
+    ]
+    words.append(f"rundown: {len(rundown)} item{'' if len(rundown) == 1 else 's'}")
+    return "config reloaded: " + "; ".join(words)
