@@ -88,3 +88,26 @@ async def test_alerts_only_for_watched_sessions_when_asked(
         app.store.announce("uiza", [failed])
         await pilot.pause()
         assert any("provider failed" in t for t in toasts(app))  # a provider's: always
+
+
+async def test_shift_w_watches_one_session_and_r_shows_an_empty_rundown_says_how(
+    sim: RunningSimulator,
+) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one(SessionsTable)
+        await pilot.press("slash", *"kind:livepeer", "enter")
+        await wait_for(pilot, lambda: table.row_count > 3)
+        await pilot.press("j", "j")
+        key = table.cursor_key
+        chosen = app.store.get(key) if key else None
+        assert chosen is not None
+        await pilot.press("W")
+        assert app.watchlist.items() == [("studio", chosen.id)]
+        others = [s for s in app.store.sessions("studio") if s.parent_id == chosen.parent_id]
+        assert not any(app.watchlist.is_watched(s) for s in others if s.id != chosen.id)
+        await pilot.press("R")
+        from tui.widgets.rundown_view import RundownView
+
+        text = app.screen.query_one(RundownView).text
+        assert text.startswith("No rundown: nothing planned tonight.") and "[[rundown]]" in text
