@@ -381,6 +381,7 @@ class LivetopApp(App[None]):
         said = await apply_settings(
             old, settings, self.refresher, self.store, self.rundown, now=self.now
         )
+        self.recording.reconfigure(settings)
         self.judge_rundown()
         self.notify(said, timeout=4)
         self.redraw(tick=True)

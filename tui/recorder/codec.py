@@ -68,6 +68,12 @@ class Scrubber:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True)
 
+    def add(self, secrets: Iterable[str]) -> None:
+        """Also remove these (a reloaded config's keys); the list is swapped whole, so the
+        writer thread reads either the old one or the new one."""
+        known = {*self._secrets, *(s for s in secrets if len(s) >= _MIN_SECRET)}
+        self._secrets = sorted(known, key=len, reverse=True)
+
     def text(self, value: str, extra: str | None = None) -> str:
         if len(value) > MAX_TEXT:
             value = value[:MAX_TEXT] + "…"
