@@ -350,7 +350,8 @@ class LivetopApp(App[None]):
     def action_rundown(self) -> None:
         from tui.screens.rundown import RundownScreen
 
-        if not isinstance(self.screen, RundownScreen):
+        # From a live screen only: not over help or the palette, nor over itself.
+        if isinstance(self.screen, LiveScreen) and not isinstance(self.screen, RundownScreen):
             self.judge_rundown()
             self.push_screen(RundownScreen(self.context))
 
