@@ -68,3 +68,43 @@ async def test_a_reload_while_recording(tmp_path: Path, caplog: pytest.LogCaptur
         assert back is not None and NEW_KEY not in str(back.details)
         kinds = {e.kind for e in rec.events(0.0, clock.time() + 1)}
     assert EventKind.LATE in kinds
+
+
+async def test_a_calls_schedule_is_recorded_and_older_rows_read_without_it(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from tui.recorder.codec import ROW_BEFORE_SCHEDULE, Scrubber, row_of, session_of
+
+    clock = FakeClock()
+    store = SessionStore(clock=clock)
+    store.register("calls")
+    path = tmp_path / "recording.db"
+    recorder = Recorder(store, path, kinds={"calls": "calls"})
+    recorder.start()
+    planned = datetime(2026, 11, 22, 21, 30, 0, 123456, tzinfo=UTC)
+    call = Session(
+        "calls", ProviderKind.CALLS, "c1", "Guest", SessionState.SCHEDULED, scheduled_at=planned
+    )
+    store.apply("calls", FetchResult((call,)))
+    await clock.advance(1.0)
+    moved = Session(
+        "calls",
+        ProviderKind.CALLS,
+        "c1",
+        "Guest",
+        SessionState.SCHEDULED,
+        scheduled_at=planned.replace(minute=45),
+    )
+    store.apply("calls", FetchResult((moved,)))  # rescheduled: a change of that field alone
+    assert recorder.sync().recording
+    recorder.close()
+    with Recording(path) as rec:
+        first, then = rec.state_at(clock.time() - 1.0), rec.state_at(clock.time())
+    assert first is not None and then is not None
+    back, later = first.providers["calls"].get("c1"), then.providers["calls"].get("c1")
+    assert back is not None and back.scheduled_at == planned  # to the microsecond
+    assert later is not None and later.scheduled_at == planned.replace(minute=45)
+    older = row_of(call, Scrubber())[:ROW_BEFORE_SCHEDULE]  # as livetop wrote rows before
+    assert session_of("calls", "c1", older, {}).scheduled_at is None

@@ -77,12 +77,14 @@ def test_watched_rows_come_first_in_every_order(key: SortKey, reverse: bool) -> 
 
 def test_the_watched_filter() -> None:
     watch = WatchList([("studio", "p2")])
-    yes = parse_filter("watched:yes", watch.is_watched)
-    no = parse_filter("watched:no", watch.is_watched)
+    yes = parse_filter("watched:yes", watched=watch.is_watched)
+    no = parse_filter("watched:no", watched=watch.is_watched)
     assert [s.name for s in SESSIONS if yes.matches(s)] == ["bravo", "delta"]
     assert [s.name for s in SESSIONS if no.matches(s)] == ["alpha", "charlie"]
-    assert parse_filter("-watched:yes", watch.is_watched).matches(SESSIONS[0])
-    assert parse_filter("watched:maybe", watch.is_watched).problems == ("watched: yes or no",)
+    assert parse_filter("-watched:yes", watched=watch.is_watched).matches(SESSIONS[0])
+    assert parse_filter("watched:maybe", watched=watch.is_watched).problems == (
+        "watched: yes or no",
+    )
 
 
 def test_the_state_file_remembers_watched_ids(tmp_path: Path) -> None:
