@@ -6,7 +6,6 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 
 from textual.pilot import Pilot
 
