@@ -21,6 +21,7 @@ from tui.app import LivetopApp
 from tui.clock import FakeClock
 from tui.config import demo_settings
 from tui.sim import Fault, SimConfig, start_in_thread
+from tui.sim.calls import demo_plan
 from tui.widgets.sessions_table import SessionsTable
 
 HERE = Path(__file__).resolve().parent
@@ -66,17 +67,25 @@ async def failing_provider(pilot: Any, app: LivetopApp, sim: Any) -> None:
     await pilot.press("e")
 
 
+async def rundown(pilot: Any, app: LivetopApp, sim: Any) -> None:
+    app.judge_rundown()  # as the 1 s tick does
+    await pilot.press("R")
+
+
 SHOTS: dict[str, tuple[tuple[int, int], Steps]] = {
     "main": ((140, 40), main_view),
     "drill-down": ((140, 40), drill_down),
     "failing-provider": ((110, 32), failing_provider),
+    "rundown": ((110, 24), rundown),
 }
 
 
 async def shoot(name: str, size: tuple[int, int], steps: Steps) -> None:
     config = SimConfig(seed=7, sessions=200, start_time=MOMENT, speed=1e-9)
     with start_in_thread(config) as sim:
-        app = LivetopApp(demo_settings(sim), clock=FakeClock(MOMENT + 1.0), rng=random.Random(7))
+        plan = demo_plan(sim.call_ids, MOMENT) if name == "rundown" else []
+        settings = demo_settings(sim, rundown=plan)
+        app = LivetopApp(settings, clock=FakeClock(MOMENT + 1.0), rng=random.Random(7))
         async with app.run_test(size=size) as pilot:
             await until(pilot, lambda: all(s.last_success for s in app.store.statuses()))
             # Livepeer's viewers go beside a poll and come with the next one (the frozen

@@ -34,9 +34,11 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui import ui_state
+from tui.absence import ABSENCES, Rundown
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
-from tui.config import Settings
+from tui.config import ConfigError, Settings
+from tui.config_watch import ConfigWatcher, apply_settings, config_file
 from tui.engine import build_refresher
 from tui.screens.help import HelpScreen
 from tui.screens.live import ConsoleContext, LiveScreen
@@ -44,13 +46,17 @@ from tui.screens.sessions import SessionsScreen
 from tui.session_list import SortKey, SortOrder
 from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
 from tui.textual_touches import install_partial_updates, quiet_driver_class
+from tui.watch import WatchList
 
-ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED}
+ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED, *ABSENCES}
+# Alerts about one session: with `alerts = "watched"` only a watched session's raise one.
+SESSION_ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED}
 # At most one toast per kind this often (real seconds: toasts are for people); what comes in
 # between is counted into one toast at the end of the window. With thousands of sessions
 # something ends or falters on every poll, and a toast a poll would be noise, not an alert
 # (and each one repaints the lines under it).
 ALERT_WINDOW = 10.0
+_WARNINGS = {EventKind.ENDED, EventKind.OVERRUN}
 # Status fields that only say when a provider is next polled and whether a poll is running.
 _SCHEDULE = frozenset({"next_poll", "polling_since"})
 
@@ -79,6 +85,8 @@ class LivetopApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("R", "rundown", "Rundown"),
+        Binding("ctrl+r", "reload", "Reload the config"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]  # noqa: RUF012 (Textual's API)
     # Short and narrow (80x24 over SSH): the detail pane folds into a summary line.
@@ -109,9 +117,20 @@ class LivetopApp(App[None]):
         self.refresher = build_refresher(
             settings, self.store, clock=self.clock, now=self.now, rng=rng
         )
+        self._ui_path = ui_state.state_path()
+        self.ui_state = ui_state.load(self._ui_path)  # the operator's choices of last time
+        self.watchlist = WatchList(self.ui_state.watched)
+        self.rundown = Rundown(settings.rundown, loaded_at=self.clock.time())
         self.context = ConsoleContext(
-            self.store, self.refresher, self.clock, tuple(p.name for p in settings.providers)
+            self.store,
+            self.refresher,
+            self.clock,
+            tuple(p.name for p in settings.providers),
+            self.watchlist,
+            self.rundown,
         )
+        self._config = ConfigWatcher(config_file(settings))
+        self._reloading: asyncio.Task[None] | None = None
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []
         self._loaded: set[str] = set()  # providers past their first load (for "new" marks)
@@ -119,8 +138,6 @@ class LivetopApp(App[None]):
         self._next_alert: dict[EventKind, float] = {}  # when a kind's next toast may show
         self._unsubscribe = self.store.subscribe(self._on_store)
         self._collector = Collector()
-        self._ui_path = ui_state.state_path()
-        self.ui_state = ui_state.load(self._ui_path)  # the operator's choices of last time
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
@@ -154,6 +171,8 @@ class LivetopApp(App[None]):
 
     async def on_unmount(self) -> None:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self._reloading is not None:
+            self._reloading.cancel()
         self._unsubscribe()
         await self.refresher.stop()
         self.recording.close()
@@ -176,6 +195,10 @@ class LivetopApp(App[None]):
         self.ui_state.sort = event.order.key.value
         self.ui_state.sort_reverse = event.order.reverse
         ui_state.save(self._ui_path, self.ui_state)
+
+    def on_sessions_screen_watch_changed(self, _: SessionsScreen.WatchChanged) -> None:
+        self.ui_state.watched = self.watchlist.items()
+        ui_state.save(self._ui_path, self.ui_state)  # (lists behind sort again on resume)
 
     # -- store → screens -----------------------------------------------------------------
 
@@ -220,7 +243,15 @@ class LivetopApp(App[None]):
 
     def _tick(self) -> None:
         self._collector.tick()
+        self.judge_rundown()
         self.redraw(tick=True)
+        if self._config.path is not None and (self._reloading is None or self._reloading.done()):
+            self._reloading = asyncio.create_task(self._reload(manual=False))
+
+    def judge_rundown(self) -> None:
+        """What did not happen: the rundown judged against the store, its alerts published
+        (they reach the event log, the screens and `_alert` as a poll's events do)."""
+        self.rundown.publish(self.store, self.clock.time())
 
     def _alert(self, events: Iterable[StoreEvent]) -> None:
         """A toast and the bell: one toast per kind per update (50 failures are one toast), and
@@ -228,7 +259,7 @@ class LivetopApp(App[None]):
         now = time.monotonic()
         due: list[EventKind] = []
         for event in events:
-            if event.kind not in ALERTS:
+            if event.kind not in ALERTS or not self._alerts_for(event):
                 continue
             held = self._held.setdefault(event.kind, [])
             held.append(event)
@@ -244,6 +275,17 @@ class LivetopApp(App[None]):
         if due and self.settings.bell:
             self.bell()
 
+    def _alerts_for(self, event: StoreEvent) -> bool:
+        """With `alerts = "watched"`, a session's alert only when it is watched; a provider's
+        and the rundown's always (the event log keeps everything either way)."""
+        if self.settings.alerts == "all" or event.kind not in SESSION_ALERTS:
+            return True
+        key = event.key
+        if key is None:
+            return True
+        session = self.store.get(key)
+        return self.watchlist.covers(key.provider, key.id, session.parent_id if session else None)
+
     def _toast(self, kind: EventKind, *, bell: bool = False) -> None:
         group = self._held.pop(kind, [])
         if not group:
@@ -251,7 +293,7 @@ class LivetopApp(App[None]):
         self._next_alert[kind] = time.monotonic() + ALERT_WINDOW
         from tui.widgets.event_log import event_line
 
-        severity: SeverityLevel = "warning" if kind is EventKind.ENDED else "error"
+        severity: SeverityLevel = "warning" if kind in _WARNINGS else "error"
         if len(group) == 1:
             self.notify(event_line(group[0]).plain, severity=severity, markup=False)
         else:
@@ -305,6 +347,46 @@ class LivetopApp(App[None]):
             self.notify("polling paused — p resumes", timeout=2)
         self.redraw(tick=True)
 
+    def action_rundown(self) -> None:
+        from tui.screens.rundown import RundownScreen
+
+        # From a live screen only: not over help or the palette, nor over itself.
+        if isinstance(self.screen, LiveScreen) and not isinstance(self.screen, RundownScreen):
+            self.judge_rundown()
+            self.push_screen(RundownScreen(self.context))
+
+    def action_reload(self) -> None:
+        """Ctrl+R: load the config file again now (it is also reloaded when it changes)."""
+        if self._config.path is None:
+            self.notify("no config file to reload: this is the demo", timeout=3)
+        elif self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.create_task(self._reload(manual=True))
+
+    async def _reload(self, *, manual: bool) -> None:
+        """Apply the config file if it changed (or when asked): providers, their ids, the
+        rundown, alerts; a broken file is said, line by line, and the running config stays."""
+        try:
+            if not await self._config.changed() and not manual:
+                return
+            settings = await self._config.load()
+        except ConfigError as exc:
+            lines = "\n".join(str(p) for p in exc.problems)
+            self.notify(
+                lines,
+                title="Config not reloaded: still running the old one",
+                severity="error",
+                timeout=15,
+            )
+            return
+        old, self.settings = self.settings, settings
+        said = await apply_settings(
+            old, settings, self.refresher, self.store, self.rundown, now=self.now
+        )
+        self.recording.reconfigure(settings)
+        self.judge_rundown()
+        self.notify(said, timeout=4)
+        self.redraw(tick=True)
+
     def action_refresh_now(self) -> None:
         self.refresher.refresh_now()
         self.notify("refreshing", timeout=1)
@@ -326,5 +408,7 @@ class LivetopApp(App[None]):
         yield SystemCommand("Poll more often", "+", lambda: self.action_interval(-1))
         yield SystemCommand("Poll less often", "-", lambda: self.action_interval(1))
         yield SystemCommand("Help: keys", "?", self.action_help)
+        yield SystemCommand("Tonight's rundown", "R", self.action_rundown)
+        yield SystemCommand("Reload the config file", "Ctrl+R", self.action_reload)
         if isinstance(screen, LiveScreen):
             yield from screen.system_commands()

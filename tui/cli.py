@@ -33,7 +33,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that 
 _EXIT_CODES = """\
 exit status:
   0  every provider answered
-  2  at least one provider failed (the others' sessions are still printed)
+  2  at least one provider failed (the others' sessions are still printed); with
+     `check --rundown`, also when an item of the rundown is late or ended early
   1  usage or configuration error
 """
 _CONFIG_HELP = (
@@ -193,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _source_options(check)
     _provider_option(check)
+    check.add_argument(
+        "--rundown",
+        action="store_true",
+        help="also list what of the [[rundown]] is late or ended early (exit 2 when anything is)",
+    )
 
     init = commands.add_parser(
         "init",
@@ -472,7 +478,7 @@ def _check(args: argparse.Namespace) -> int:
 
     with _prepared(args) as (settings, _):
         try:
-            return run_check(settings, out=sys.stdout, err=sys.stderr)
+            return run_check(settings, out=sys.stdout, err=sys.stderr, rundown=args.rundown)
         except OutputError as exc:
             return _output_failed(exc)
 
@@ -637,11 +643,18 @@ def _prepared(
                 except RuntimeError as exc:
                     print(f"livetop: error: {exc}", file=sys.stderr)
                     raise _Exit(EXIT_USAGE) from None
-                settings = demo_settings(cast("RunningSimulator", child))  # the same attributes
+                # The demo comes with a rundown over the simulated calls.
+                from tui.sim.calls import demo_plan
+
+                plan = demo_plan(child.call_ids, child.time())
+                settings = demo_settings(cast("RunningSimulator", child), rundown=plan)
             elif args.demo:
+                from tui.sim.calls import demo_plan
+
                 sim = _start_simulator(args)
                 stack.callback(sim.stop)
-                settings = demo_settings(sim)
+                plan = demo_plan(sim.call_ids, sim.now().timestamp())
+                settings = demo_settings(sim, rundown=plan)
             else:
                 settings = load_settings(args.config)
             if getattr(args, "provider", None):

@@ -16,7 +16,7 @@ from rich.cells import cell_len, set_cell_size
 
 from tui import format as fmt
 from tui.issue_classes import IssueClass, classify
-from tui.models import Session
+from tui.models import ProviderKind, Session, SessionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,17 @@ class Column:
 def _on_air(s: Session, now: datetime) -> str:
     if s.is_live and s.started_at:
         return fmt.duration((now - s.started_at).total_seconds())
+    if s.state is SessionState.SCHEDULED and s.scheduled_at and s.scheduled_at > now:
+        return fmt.countdown((s.scheduled_at - now).total_seconds())  # "in 12m"
     return fmt.INVALID if "duration_s" in s.invalid else fmt.duration(s.duration_s)
+
+
+def _state(s: Session, now: datetime) -> str:
+    """The state; a scheduled session past its planned start says how late it is instead
+    ("late 3m"): the column every width keeps."""
+    if s.state is SessionState.SCHEDULED and s.scheduled_at and s.scheduled_at <= now:
+        return fmt.countdown((s.scheduled_at - now).total_seconds())
+    return s.state.value
 
 
 def _health(s: Session, now: datetime) -> str:
@@ -52,6 +62,10 @@ def _seen(s: Session, now: datetime) -> str:
     # Under a minute in steps of 5 s, "now" under 10 s (a healthy stream reports every few
     # seconds): an age that ticks every second repaints the busiest rows every second. The
     # detail pane shows the exact age.
+    if s.kind is ProviderKind.CALLS:
+        # A call's row says when it was last *edited*, not that anything is on air: its age
+        # ("43m" on a call that is live) would read as a stalled stream. When it ended, then.
+        return fmt.age(s.ended_at, now) if s.ended_at else fmt.DASH
     if s.last_seen is None:
         return fmt.INVALID if "last_seen" in s.invalid else fmt.age(None, now)
     seconds = (now - s.last_seen).total_seconds()
@@ -87,7 +101,7 @@ def _viewers(s: Session, now: datetime) -> str:
 COLUMNS: tuple[Column, ...] = (
     Column("PROVIDER", 9, 5, lambda s, now: s.provider),
     Column("NAME", 0, 0, lambda s, now: s.name or s.id),  # width 0: takes what is left
-    Column("STATE", 9, 0, lambda s, now: s.state.value),
+    Column("STATE", 9, 0, _state),
     Column("HEALTH", 6, 1, _health),
     Column("VIEWERS", 7, 9, _viewers, right=True),  # dropped first: not every provider has them
     Column("ISSUE", 24, 6, _issue),
@@ -106,6 +120,10 @@ def stable_for(s: Session, now: datetime) -> float:
     wait = inf
     if s.is_live and s.started_at:
         wait = fmt.duration_stays((now - s.started_at).total_seconds())
+    elif s.state is SessionState.SCHEDULED and s.scheduled_at:
+        wait = fmt.countdown_stays((s.scheduled_at - now).total_seconds())
+    if s.kind is ProviderKind.CALLS:
+        return min(wait, fmt.age_stays(s.ended_at, now))
     if s.last_seen is not None:
         seen = (now - s.last_seen).total_seconds()
         if seen < 10:  # "now"

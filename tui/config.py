@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -38,6 +38,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tui.format import safe_text
 from tui.models import ProviderKind
+from tui.rundown_config import RundownEntry
 
 if TYPE_CHECKING:
     import httpx
@@ -105,12 +106,15 @@ class ConfigProblem:
     provider: str | None = None  # already a label: `"studio"` or `#2`
     field: str | None = None
     line: int | None = None
+    rundown: str | None = None  # a `[[rundown]]` item's label: `#3 ("Main show")`
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         parts = [where]
         if self.provider is not None:
             parts.append(f"provider {self.provider}")
+        if self.rundown is not None:
+            parts.append(f"rundown {self.rundown}")
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
@@ -374,7 +378,10 @@ class Settings(BaseModel):
     refresh_interval: Interval = DEFAULT_INTERVAL
     bell: bool = Field(default=True, strict=True)
     record: bool = Field(default=True, strict=True)  # the console keeps a recording
+    # "watched": toasts and the bell only for watched sessions (`w`); the event log keeps all.
+    alerts: Literal["all", "watched"] = "all"
     providers: tuple[ProviderConfig, ...]
+    rundown: tuple[RundownEntry, ...] = ()  # tonight's plan (`tui.rundown_config`)
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -419,7 +426,10 @@ class Settings(BaseModel):
             )
         wanted = set(names)
         return self.model_copy(
-            update={"providers": tuple(p for p in self.providers if p.name in wanted)}
+            update={
+                "providers": tuple(p for p in self.providers if p.name in wanted),
+                "rundown": tuple(r for r in self.rundown if r.provider in wanted),
+            }
         )
 
     @field_validator("providers", mode="wrap")
@@ -448,6 +458,71 @@ class Settings(BaseModel):
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return result
+
+    @field_validator("rundown", mode="wrap")
+    @classmethod
+    def _plan_fits(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        """Each item's own checks, and what it needs from the providers, reported together."""
+        errors: list[InitErrorDetails] = []
+        result = None
+        try:
+            result = handler(value)
+        except ValidationError as exc:
+            errors.extend(_as_details(exc))
+        if "providers" in info.data:
+            providers = {p.name: (p.kind, p.ids) for p in info.data["providers"]}
+        else:  # they have problems of their own: check against what the file says
+            providers = _raw_providers((info.context or {}).get("providers"))
+        for index, entry in enumerate(value if isinstance(value, list | tuple) else ()):
+            if isinstance(entry, Mapping):
+                errors.extend(_rundown_problems(index, entry, providers))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return result
+
+
+def _raw_providers(raw: Any) -> dict[str, tuple[ProviderKind | None, tuple[str, ...]]]:
+    """Each provider's kind and ids as the file says them (when they did not validate)."""
+    found: dict[str, tuple[ProviderKind | None, tuple[str, ...]]] = {}
+    for entry in raw if isinstance(raw, list) else ():
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if not isinstance(name, str):
+            continue
+        kind = next((k for k in ProviderKind if k.value == entry.get("kind")), None)
+        ids = entry.get(ID_FIELDS[kind][0]) if kind else None
+        found[name] = (
+            kind,
+            tuple(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else (),
+        )
+    return found
+
+
+def _rundown_problems(
+    index: int,
+    entry: Mapping[str, Any],
+    providers: Mapping[str, tuple[ProviderKind | None, tuple[str, ...]]],
+) -> list[InitErrorDetails]:
+    """An item's provider must be configured, its id one that provider polls (else nothing
+    would ever be seen of it), and anything but a call needs a start."""
+    name, id_ = entry.get("provider"), entry.get("id")
+    if not isinstance(name, str):
+        return []
+    if name not in providers:
+        known = ", ".join(providers) or "none"
+        return [_detail((index, "provider"), f"no provider is named so (configured: {known})")]
+    kind, ids = providers[name]
+    problems = []
+    if kind is not None and isinstance(id_, str) and ids and id_ not in ids:
+        field = ID_FIELDS[kind][0]
+        message = f'is not in provider "{safe_text(name, MAX_NAME)}"\'s {field}: add it there'
+        problems.append(_detail((index, "id"), message))
+    if kind not in (ProviderKind.CALLS, None) and entry.get("start") is None:
+        what = "stream" if kind is ProviderKind.LIVEPEER else "entity"
+        message = f"required for a {what} (only a call brings its own scheduled_at)"
+        problems.append(_detail((index, "start"), message))
+    return problems
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -533,6 +608,7 @@ def settings_from_dict(
         "environ": os.environ if environ is None else environ,
         "file_mode": file_mode,
         "path": source,
+        "providers": data.get("providers"),  # the rundown's checks, when they do not validate
     }
     try:
         settings = Settings.model_validate(data, context=context)
@@ -542,8 +618,14 @@ def settings_from_dict(
     return settings
 
 
-def demo_settings(sim: RunningSimulator, *, refresh_interval: float = DEFAULT_INTERVAL) -> Settings:
-    """Settings watching a running simulator: providers "studio", "uiza" and "calls"."""
+def demo_settings(
+    sim: RunningSimulator,
+    *,
+    refresh_interval: float = DEFAULT_INTERVAL,
+    rundown: Sequence[Mapping[str, Any]] = (),
+) -> Settings:
+    """Settings watching a running simulator: providers "studio", "uiza" and "calls" (and a
+    rundown over them, when given)."""
     ids = {"uiza": {"entity_ids": list(sim.entity_ids)}, "calls": {"call_ids": list(sim.call_ids)}}
     providers = [
         {
@@ -556,7 +638,12 @@ def demo_settings(sim: RunningSimulator, *, refresh_interval: float = DEFAULT_IN
         for name, kind in (("studio", "livepeer"), ("uiza", "uiza"), ("calls", "calls"))
     ]
     # The demo is not recorded: its made-up sessions must not mix into the operator's recording.
-    data = {"refresh_interval": refresh_interval, "record": False, "providers": providers}
+    data = {
+        "refresh_interval": refresh_interval,
+        "record": False,
+        "providers": providers,
+        "rundown": list(rundown),
+    }
     return settings_from_dict(data, source="<demo>", environ={})
 
 
@@ -589,27 +676,40 @@ _SIMPLE = {
 
 
 def _problems(exc: ValidationError, data: Mapping[str, Any], source: str) -> list[ConfigProblem]:
-    raw = data.get("providers")
+    raw, plan = data.get("providers"), data.get("rundown")
     providers = raw if isinstance(raw, list) else []
     out: list[tuple[int, ConfigProblem]] = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = tuple(err["loc"])
-        index, provider, fields = -1, None, loc
+        index, provider, item, fields = -1, None, None, loc
+        model: type[BaseModel] = Settings
         if len(loc) >= 2 and loc[0] == "providers" and isinstance(loc[1], int):
             index, provider, fields = loc[1], _provider_label(providers, loc[1]), loc[2:]
-        message = _message(err["type"], err["msg"], err.get("ctx") or {}, loc, index >= 0)
-        out.append((index, ConfigProblem(source, message, provider, _field_path(fields))))
-    out.sort(key=lambda pair: pair[0])  # top-level first, then providers in file order
+            model = ProviderConfig
+        elif len(loc) >= 2 and loc[0] == "rundown" and isinstance(loc[1], int):
+            index, item, fields = 1 << 20 | loc[1], _item_label(plan, loc[1]), loc[2:]
+            model = RundownEntry
+        message = _message(err["type"], err["msg"], err.get("ctx") or {}, loc, model)
+        field = _field_path(fields)
+        out.append((index, ConfigProblem(source, message, provider, field, rundown=item)))
+    # top-level first, then providers, then the rundown, each in file order
+    out.sort(key=lambda pair: pair[0])
     return [problem for _, problem in out]
 
 
 def _message(
-    kind: str, msg: str, ctx: Mapping[str, Any], loc: tuple[Any, ...], nested: bool
+    kind: str, msg: str, ctx: Mapping[str, Any], loc: tuple[Any, ...], model: type[BaseModel]
 ) -> str:
     if kind == _ERROR:
         return str(ctx["message"])
+    if kind == "value_error":  # our own wording, raised as ValueError (tui.rundown_config)
+        return msg.removeprefix("Value error, ")
+    if kind == "literal_error" and loc == ("alerts",):
+        return 'must be "all" or "watched"'
+    if kind in ("tuple_type", "list_type") and loc == ("rundown",):
+        return "must be an array of tables: write [[rundown]], not [rundown]"
     if kind == "extra_forbidden":
-        allowed = ProviderConfig.model_fields if nested else Settings.model_fields
+        allowed = model.model_fields
         close = difflib.get_close_matches(str(loc[-1]), list(allowed), n=1, cutoff=0.5)
         return "unknown key" + (f'; did you mean "{close[0]}"?' if close else "")
     if loc and loc[-1] == "max_requests_per_minute":
@@ -640,6 +740,13 @@ def _provider_label(providers: Sequence[Any], index: int) -> str:
     return _label(name) + (f" (#{index + 1})" if twins > 1 else "")
 
 
+def _item_label(plan: Any, index: int) -> str:
+    """`#3 ("Main show")`: the item's place, and its label or id when it has one."""
+    entry = plan[index] if isinstance(plan, list) and index < len(plan) else None
+    name = entry.get("label") or entry.get("id") if isinstance(entry, Mapping) else None
+    return f"#{index + 1}" + (f" ({_label(name)})" if isinstance(name, str) and name else "")
+
+
 def _label(name: str) -> str:
     return '"' + safe_text(name[:MAX_NAME]) + '"'
 
@@ -661,6 +768,7 @@ EXAMPLE_CONFIG: Final = """\
 refresh_interval = 2.0   # seconds between polls, per provider (at least 0.5)
 bell = true              # ring the terminal bell when a session turns unhealthy (console only)
 record = true            # keep a recording (replay, attach, `livetop events`); --no-record
+# alerts = "watched"     # toasts and the bell only for watched sessions (w in the console)
 
 [[providers]]
 name = "studio"                      # unique display name
@@ -687,6 +795,15 @@ api_key_env = "LIVEPEER_API_KEY"     # the variable that holds the key
 # api_key_env = "LIVE_CALLS_TOKEN"
 # call_ids = ["..."]                                       # required: calls to watch
 # max_requests_per_minute = 50       # the default: the backend allows ~60 a minute
+
+# Tonight's rundown: livetop alerts when an item is late, ends early or overruns (R shows it).
+# [[rundown]]
+# provider = "studio"                # a provider above
+# id = "..."                         # its stream, entity or call id (one it polls)
+# label = "Main show"
+# start = "21:00"                    # local time, or ISO 8601 with a zone (a call: optional)
+# end = "22:30"                      # optional
+# grace = "2m"                       # optional: how late is late
 """
 
 

@@ -11,6 +11,7 @@ import random
 import signal
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 
 from tui.clock import Clock
@@ -59,6 +60,67 @@ def build_refresher(
         clock=clock,
         rng=rng,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reconfigured:
+    """What a reloaded config changed among the providers, by name."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+async def reconfigure(
+    refresher: Refresher,
+    store: SessionStore,
+    old: Settings,
+    new: Settings,
+    *,
+    now: Callable[[], datetime] | None = None,
+) -> Reconfigured:
+    """Apply a reloaded config to a running data path, keeping what is on screen.
+
+    A provider that left is stopped and forgotten by the store. One whose settings changed
+    gets a new client (its sessions stay in the store, and its next complete poll settles
+    them, quietly: a call dropped from the config did not end); it keeps its request
+    scheduler, with the new budget, so the requests of the last minute still count. A new
+    one is polled at once. The others carry on untouched, at the new default interval if
+    they follow it.
+    """
+    before = {p.name: p for p in old.providers}
+    after = {p.name: p for p in new.providers}
+    removed = tuple(name for name in before if name not in after)
+    changed = tuple(name for name in after if name in before and after[name] != before[name])
+    added = tuple(name for name in after if name not in before)
+    for name in removed:
+        await refresher.remove(name)
+        store.forget(name)
+    schedulers = {
+        name: RequestScheduler(name, budget=new.budget_for(after[name]), clock=refresher.clock)
+        for name in added
+    }
+    for name in changed:
+        scheduler = schedulers[name] = refresher.scheduler_for(name)
+        scheduler.rebudget(new.budget_for(after[name]))
+        await refresher.remove(name)
+        store.reloaded(name)
+    for name in (*changed, *added):
+        provider = after[name]
+        refresher.add(
+            provider.make_client(clock=now, scheduler=schedulers[name]),
+            interval=new.interval_for(provider),
+            scheduler=schedulers[name],
+            cost=max(1, len(provider.ids)),
+        )
+    for name, provider in after.items():
+        kept = name in before and name not in changed
+        if kept and new.interval_for(provider) != old.interval_for(before[name]):
+            refresher.set_interval(new.interval_for(provider), name)
+    return Reconfigured(added, changed, removed)
 
 
 async def poll_until_signalled(refresher: Refresher) -> int:

@@ -94,6 +94,37 @@ def age_stays(when: datetime | None, now: datetime) -> float:
     return 5 - seconds if seconds < 5 else duration_stays(seconds)
 
 
+_UNITS = (("s", 1, 60), ("m", 60, 3600), ("h", 3600, 86400))
+
+
+def countdown(seconds: float) -> str:
+    """A planned start `seconds` ahead (negative: past it), coarse enough for a table cell:
+    `in 45s`, `in 12m`, `in 3h`, `in 2d` (rounded up: "in 12m" is at most 12 minutes), then
+    `late 0s`, `late 3m`, `late 2h`, `late 1d` (rounded down, as ages are)."""
+    if seconds > 0:
+        for unit, size, upto in _UNITS:
+            if seconds <= upto:
+                return f"in {math.ceil(seconds / size)}{unit}"
+        return f"in {math.ceil(seconds / 86400)}d"
+    late = -seconds
+    for unit, size, below in _UNITS:
+        if late < below:
+            return f"late {int(late // size)}{unit}"
+    return f"late {int(late // 86400)}d"
+
+
+def countdown_stays(seconds: float) -> float:
+    """Seconds for which `countdown` of a start `seconds` ahead reads as it does now."""
+    if seconds > 0:
+        size = (
+            1 if seconds <= 60 else 60 if seconds <= 3600 else 3600 if seconds <= 86400 else 86400
+        )
+        return seconds - (math.ceil(seconds / size) - 1) * size
+    late = -seconds
+    size = 1 if late < 60 else 60 if late < 3600 else 3600 if late < 86400 else 86400
+    return size - late % size
+
+
 def timestamp(when: datetime | None) -> str:
     """ISO 8601 UTC to the second, for detail views."""
     if when is None:

@@ -63,6 +63,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def redact_also(secrets: Iterable[str]) -> None:
+    """Add keys to every log file's redaction (a reloaded config brought new ones)."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, RedactingFilter):
+                found.add(secrets)
+
+
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating file handler whose files are created mode 0600 whatever the umask."""
 

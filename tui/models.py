@@ -96,6 +96,7 @@ class Session:
     playback_error_rate: float | None = None
     # Console-only fields, not part of the snapshot contract.
     started_at: datetime | None = None
+    scheduled_at: datetime | None = None  # when it is due on air (a call's own schedule)
     profiles: tuple[Profile, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
     secret: SecretStr | None = None
@@ -139,6 +140,10 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
     "recording",
     "viewers",
     "playback_error_rate",
+    # Not `Session` fields: the operator's watch list (the console's UI state) and the
+    # rundown's judgement (`tui.absence`), added by the snapshot.
+    "watched",
+    "late",
 )
 
 

@@ -149,6 +149,34 @@ class Refresher:
     ) -> None:
         await self.stop()
 
+    def add(
+        self, provider: Provider, *, interval: float, scheduler: RequestScheduler, cost: int
+    ) -> None:
+        """Poll one more provider (a reloaded config): at once when running."""
+        name = provider.name
+        if name in self._pollers:
+            raise ValueError(f"two providers are named {name!r}")
+        p = self._pollers[name] = Poller(provider, floor_interval(interval), scheduler, cost)
+        self._store.register(name, interval=self._pace(p)[0])
+        self._publish_pace(p)
+        if self._started and not self._stopped:
+            p.task = asyncio.create_task(self._run(p), name=f"livetop-poll-{name}")
+
+    async def remove(self, name: str) -> None:
+        """Stop polling a provider and close its client (what it put in the store stays:
+        the caller decides). Its drill-downs end at their next turn."""
+        p = self._pollers.pop(name, None)
+        if p is None:
+            return
+        if p.task is not None:
+            p.task.cancel()
+            await asyncio.gather(p.task, return_exceptions=True)
+        kick(p)  # wake its drill-downs: they find it gone and stop
+        try:
+            await p.provider.aclose()
+        except Exception as exc:
+            log.warning("closing provider %s failed: %s", name, type(exc).__name__)
+
     # -- controls ---------------------------------------------------------------------------
 
     @property
@@ -162,6 +190,11 @@ class Refresher:
     def client(self, provider: str) -> Provider:
         """The client that polls `provider` (for tests and tools that tune it)."""
         return self._pollers[provider].provider
+
+    @property
+    def clock(self) -> Clock:
+        """What the loops (and the schedulers built for them) sleep on."""
+        return self._clock
 
     def scheduler_for(self, provider: str) -> RequestScheduler:
         return self._pollers[provider].scheduler
@@ -269,14 +302,17 @@ class Refresher:
     ) -> AsyncGenerator[T | ProviderError, None]:
         """Fetch, yield the outcome, wait: the pace after a success, the backoff or the
         server's Retry-After after a failure. Paused: only `refresh_now` or `resume` fetch."""
-        p = self._pollers[provider]
+        p = self._pollers.get(provider)
         failures, delay = 0, 0.0
-        while True:
+        while p is not None:
             kick = p.kick
             if self._paused:
                 await kick.wait()
             elif delay > 0:
                 await sleep_or_event(self._clock, kick, delay)
+            p = self._pollers.get(provider)  # a reloaded config may have replaced it
+            if p is None:
+                return  # the provider left the config
             outcome: T | ProviderError
             with job(Priority.FOREGROUND):
                 try:

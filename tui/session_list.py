@@ -6,8 +6,8 @@ Filter: whitespace-separated terms, all of which must match. A bare word matches
 provider (case-insensitive substring); `state:live`, `health:bad|ok|unknown`, `provider:NAME` and
 `kind:livepeer|uiza|calls` match exactly; `health:WORD` matches the words of an issue
 (`health:keyframe`); `issue:CLASS` the sessions with trouble of that class (`issue:encoder`,
-see `tui.issue_classes`; `issue:polling` is livetop's own stale data); a leading `-` negates
-any term.
+see `tui.issue_classes`; `issue:polling` is livetop's own stale data); `watched:yes|no` the
+sessions pinned with `w` (first in every order); a leading `-` negates any term.
 """
 
 from __future__ import annotations
@@ -112,15 +112,26 @@ class SortOrder:
         return f"{self.key.value} {'↑' if self.reverse else '↓'}"
 
 
-def sort_key(order: SortOrder) -> Callable[[Session], tuple[Any, str, str]]:
+Watched = Callable[[Session], bool]
+
+
+def sort_key(
+    order: SortOrder, watched: Watched | None = None
+) -> Callable[[Session], tuple[Any, ...]]:
     """The full sort key of a session in `order`; provider and id break ties, so the order is
-    total and stable across refreshes."""
+    total and stable across refreshes. With `watched`, watched sessions come first in every
+    order, reversed or not."""
     key = _SORTS[order.key]
-    return lambda s: (key(s), s.provider, s.id)
+    if watched is None:
+        return lambda s: (key(s), s.provider, s.id)
+    last = not order.reverse  # what sorts last: unwatched (reversed: the largest comes first)
+    return lambda s: (watched(s) != last, key(s), s.provider, s.id)
 
 
-def sort_sessions(sessions: Iterable[Session], order: SortOrder) -> list[Session]:
-    return sorted(sessions, key=sort_key(order), reverse=order.reverse)
+def sort_sessions(
+    sessions: Iterable[Session], order: SortOrder, watched: Watched | None = None
+) -> list[Session]:
+    return sorted(sessions, key=sort_key(order, watched), reverse=order.reverse)
 
 
 _HEALTH_WORDS = {"bad": False, "unhealthy": False, "ok": True, "good": True, "healthy": True}
@@ -153,7 +164,9 @@ _CLASS_NAMES = frozenset(c.value for c in IssueClass)
 Stale = Callable[[Session], bool]
 
 
-def _term(word: str, stale: Stale | None = None) -> Callable[[Session], bool] | str:
+def _term(
+    word: str, stale: Stale | None = None, watched: Watched | None = None
+) -> Callable[[Session], bool] | str:
     field, sep, value = word.partition(":")
     if not sep:
         needle = word.casefold()
@@ -186,17 +199,28 @@ def _term(word: str, stale: Stale | None = None) -> Callable[[Session], bool] | 
             return f"issue: {_CLASSES}"
         cls, is_stale = IssueClass(value), stale or (lambda s: False)
         return lambda s: cls in issue_classes(s, cls is IssueClass.POLLING and is_stale(s))
-    return f"unknown filter {field!r} (state, health, issue, provider, kind)"
+    if field == "watched" and watched is not None and value in _YES_NO:
+        want = _YES_NO[value]
+        return lambda s: watched(s) is want
+    if field == "watched":
+        return "watched: yes or no"
+    return f"unknown filter {field!r} (state, health, issue, provider, kind, watched)"
 
 
-def parse_filter(text: str, stale: Stale | None = None) -> Filter:
+_YES_NO = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
+
+
+def parse_filter(
+    text: str, stale: Stale | None = None, *, watched: Watched | None = None
+) -> Filter:
     """Parse a filter query; words it cannot use are reported in `problems`, not raised.
-    `stale` says whether livetop's data on a session is stale (for `issue:polling`)."""
+    `stale` says whether livetop's data on a session is stale (for `issue:polling`),
+    `watched` whether the operator watches it (`watched:yes|no`)."""
     terms: list[tuple[bool, Callable[[Session], bool]]] = []
     problems: list[str] = []
     for word in text.split():
         negate = word.startswith("-") and len(word) > 1
-        pred = _term(word[1:] if negate else word, stale)
+        pred = _term(word[1:] if negate else word, stale, watched)
         if isinstance(pred, str):
             problems.append(pred)
         else:
@@ -226,12 +250,13 @@ class SessionList:
         flt: Filter,
         order: SortOrder,
         include: Callable[[Session], bool] | None = None,
+        watched: Watched | None = None,
     ) -> None:
         self.filter = flt
         self.order = order
         self._include = include
-        self._key = sort_key(order)
-        self._ranks: dict[SessionKey, tuple[Any, str, str]] = {}
+        self._key = sort_key(order, watched)
+        self._ranks: dict[SessionKey, tuple[Any, ...]] = {}
         self.keys: list[SessionKey] = []
 
     def _wanted(self, session: Session) -> bool:

@@ -26,9 +26,11 @@ from functools import partial
 from typing import Any, Final, TextIO
 
 from tui import format as fmt
+from tui import ui_state
+from tui.absence import ItemView, Rundown
 from tui.config import ProviderConfig, Settings
 from tui.engine import build_schedulers
-from tui.models import SNAPSHOT_FIELDS, FetchResult, ProviderKind, Session
+from tui.models import SNAPSHOT_FIELDS, FetchResult, ProviderKind, Session, SessionKey
 from tui.providers.errors import (
     ProviderAuthError,
     ProviderConnectionError,
@@ -37,8 +39,10 @@ from tui.providers.errors import (
     ProviderNotJSON,
 )
 from tui.providers.scheduler import RequestScheduler, job
+from tui.rundown_report import HEADERS, rundown_rows
 from tui.session_list import SortOrder, sort_sessions
 from tui.store import ProviderHealth, ProviderStatus, SessionStore
+from tui.watch import WatchList
 
 EXIT_OK: Final = 0
 EXIT_USAGE: Final = 1
@@ -67,11 +71,16 @@ class ProviderReport:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every provider's report and every session, in config order, at `generated_at`."""
+    """Every provider's report and every session, in config order, at `generated_at`; which
+    of them the console's operator watches, and the rundown as it stands (`late`: the
+    sessions of late items)."""
 
     generated_at: datetime
     providers: tuple[ProviderReport, ...]
     sessions: tuple[Session, ...]
+    watched: frozenset[SessionKey] = frozenset()
+    late: frozenset[SessionKey] = frozenset()
+    rundown: tuple[ItemView, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -213,7 +222,19 @@ async def take_snapshot(
             log.debug("%s: ok, %d sessions, %.1f ms", report.name, report.sessions, seconds * 1e3)
         else:
             log.warning("%s: %s", report.name, report.error)
-    return Snapshot(datetime.now(UTC), tuple(reports), tuple(sessions))
+    now = time.time()
+    rundown = Rundown(settings.rundown, loaded_at=now)
+    rundown.evaluate(store, now)
+    watch = WatchList(ui_state.load(ui_state.state_path()).watched)
+    watched = frozenset(s.key for s in sessions if watch.is_watched(s))
+    return Snapshot(
+        datetime.fromtimestamp(now, UTC),
+        tuple(reports),
+        tuple(sessions),
+        watched,
+        rundown.late_keys(),
+        rundown.views,
+    )
 
 
 def snapshot_from_store(
@@ -272,7 +293,7 @@ def _number(value: float | None, digits: int | None) -> float | int | None:
     return round(value) if digits is None else round(value, digits)
 
 
-def session_json(session: Session) -> dict[str, Any]:
+def session_json(session: Session, *, watched: bool = False, late: bool = False) -> dict[str, Any]:
     """One session as the contract's object: exactly `SNAPSHOT_FIELDS`, in that order."""
     values: dict[str, Any] = {
         "provider": session.provider,
@@ -292,6 +313,8 @@ def session_json(session: Session) -> dict[str, Any]:
         "recording": session.recording,
         "viewers": session.viewers,
         "playback_error_rate": _number(session.playback_error_rate, 4),
+        "watched": watched,
+        "late": late,
     }
     return {key: values[key] for key in SNAPSHOT_FIELDS}
 
@@ -312,7 +335,10 @@ def snapshot_json(snap: Snapshot) -> str:
             }
             for p in snap.providers
         ],
-        "sessions": [session_json(s) for s in snap.sessions],
+        "sessions": [
+            session_json(s, watched=s.key in snap.watched, late=s.key in snap.late)
+            for s in snap.sessions
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False)
 
@@ -464,9 +490,20 @@ def run_snapshot(
     return snap.exit_code
 
 
-def run_check(settings: Settings, *, out: TextIO, err: TextIO) -> int:
-    """Check every provider; the same exit codes as `snapshot`, and `OutputError` too."""
+def run_check(settings: Settings, *, out: TextIO, err: TextIO, rundown: bool = False) -> int:
+    """Check every provider; the same exit codes as `snapshot`, and `OutputError` too. With
+    `rundown`, also what of the rundown is late or ended early: exit 2 when anything is."""
+    if rundown and not settings.rundown:
+        print(f"livetop: {settings.source or 'the config'}: no [[rundown]] items", file=err)
+        return EXIT_USAGE
     snap = asyncio.run(take_snapshot(settings, notice=partial(_say, err)))
-    _write(check_table(snap), out)
+    text = check_table(snap)
+    trouble = False
+    if rundown:
+        title, rows, trouble = rundown_rows(snap.rundown)
+        text += "\n\n" + title
+        if rows:
+            text += "\n" + render_rows(HEADERS, rows, set())
+    _write(text, out)
     _report_failures(snap, err)
-    return snap.exit_code
+    return EXIT_FAILED if trouble else snap.exit_code

@@ -461,6 +461,26 @@ class SessionStore:
                 diffs.append(self._finish(data, data.status, now, merge))
         return diffs
 
+    def forget(self, provider: str) -> StoreDiff | None:
+        """Drop a provider and all it brought (it left the config); None if it was unknown."""
+        data = self._providers.pop(provider, None)
+        if data is None:
+            return None
+        removed = tuple(SessionKey(provider, sid) for sid in data.sessions)
+        return self._publish(StoreDiff(provider, removed=removed, status_fields=_GONE))
+
+    def reloaded(self, provider: str) -> None:
+        """The provider's config changed (other ids, another account): its next poll is taken
+        as a first load, so what the config dropped goes without an "ended" event."""
+        data = self._providers.get(provider)
+        if data is not None:
+            data.loaded = False
+
+    def announce(self, provider: str, events: Sequence[StoreEvent]) -> StoreDiff:
+        """Publish events no poll made (the rundown's absence alerts): they join the event
+        log and reach every subscriber as a poll's do."""
+        return self._publish(StoreDiff(provider, events=tuple(events)))
+
     # -- writing: drill-down ----------------------------------------------------------------
 
     def upsert(self, provider: str, sessions: Iterable[Session]) -> StoreDiff:
@@ -722,6 +742,7 @@ class SessionStore:
 
 
 _STATUS_FIELDS = tuple(f.name for f in dataclasses.fields(ProviderStatus))
+_GONE = frozenset({"name"})  # a forgotten provider: its whole status went
 
 
 def _status_fields(old: ProviderStatus, new: ProviderStatus) -> frozenset[str]:

@@ -41,6 +41,12 @@ class EventKind(StrEnum):
     ENDED = "ended"
     PROVIDER_FAILED = "provider_failed"
     PROVIDER_RECOVERED = "provider_recovered"
+    # What did not happen, from the rundown (`tui.absence`): not live by its start + grace,
+    # off air before its end, still live long after it, a recording failed or not ready.
+    LATE = "late"
+    ENDED_EARLY = "ended_early"
+    OVERRUN = "overrun"
+    RECORDING = "recording"
 
 
 @dataclass(frozen=True, slots=True)

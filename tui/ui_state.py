@@ -1,5 +1,6 @@
-"""What the console remembers between runs: the operator's choices (theme, sort order), in a
-small JSON file in the user state directory, private to the user. No Textual.
+"""What the console remembers between runs: the operator's choices (theme, sort order, the
+watched sessions), in a small JSON file in the user state directory, private to the user. No
+Textual.
 
 The file is advice, not configuration: a missing, unreadable or foreign file gives the
 defaults (logged), and a write that fails costs only the memory of the choice.
@@ -11,9 +12,11 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+from tui.watch import MAX_ID, MAX_WATCHED
 
 STATE_DIR_ENV: Final = "LIVETOP_STATE_DIR"
 FILE_NAME: Final = "ui.json"
@@ -29,6 +32,7 @@ class UiState:
     theme: str | None = None
     sort: str | None = None
     sort_reverse: bool = False
+    watched: list[tuple[str, str]] = field(default_factory=list)  # (provider, id): `w`
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UiState:
@@ -40,6 +44,15 @@ class UiState:
             state.sort = data["sort"][:32]
         if isinstance(data.get("sort_reverse"), bool):
             state.sort_reverse = data["sort_reverse"]
+        watched = data.get("watched")
+        if isinstance(watched, list):
+            state.watched = [
+                (pair[0], pair[1])
+                for pair in watched[:MAX_WATCHED]
+                if isinstance(pair, list)
+                and len(pair) == 2
+                and all(isinstance(x, str) and 0 < len(x) <= MAX_ID for x in pair)
+            ]
         return state
 
 

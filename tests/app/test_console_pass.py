@@ -206,6 +206,8 @@ async def test_what_a_drill_down_fetched_stays_in_the_drill_down(sim: RunningSim
         await wait_for(pilot, lambda: loaded(app))
         main = app.screen
         assert isinstance(main, SessionsScreen)
+        # Every listed session drawn first (the last provider's first load may be on its way).
+        await wait_for(pilot, lambda: main.table.row_count == app.store.counts().total)
         shown, counts = main.table.row_count, app.store.counts()
         await pilot.press("slash", *"kind:uiza", "enter", "enter")
         assert isinstance(app.screen, RelatedScreen)

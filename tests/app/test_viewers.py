@@ -86,12 +86,14 @@ async def test_trouble_first_by_viewers_affected_and_counted_in_the_header(
     app = live_app(sim)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: watched(app), 20.0)
-        await pilot.pause(0.1)
-        counts = app.store.counts()
-        assert counts.affected is not None
-        text = header(app)
-        wanted = f"▲ {counts.unhealthy} unhealthy · {fmt.count(counts.affected)} viewers affected"
-        assert wanted in text, text
+
+        def counted() -> bool:
+            """The header says the store's counts (it draws them on the next tick)."""
+            counts = app.store.counts()
+            affected = fmt.count(counts.affected or 0)
+            return f"▲ {counts.unhealthy} unhealthy · {affected} viewers affected" in header(app)
+
+        await wait_for(pilot, counted, 5.0)
         top = shown(app)[0]
         assert top.unhealthy or top.playback_failing
         await pilot.resize_terminal(80, 24)
@@ -123,12 +125,18 @@ async def test_the_detail_pane_shows_viewers_with_a_sparkline(sim: RunningSimula
         key = table(app).cursor_key
         assert key is not None
         await wait_for(pilot, lambda: len(app.store.history(key)) >= 3, 10.0)
-        await pilot.pause(0.6)
+
+        def drawn() -> bool:
+            """The pane shows the store's count (it draws new values on the next tick)."""
+            session = app.store.get(key)
+            viewers = fmt.count(session.viewers) if session and session.viewers else "?"
+            text = app.screen.query_one(DetailPane).text
+            return f"viewers    {viewers} · " in text and "of views fail" in text
+
+        await wait_for(pilot, drawn, 5.0)
         session = app.store.get(key)
         assert session is not None and session.viewers
         text = app.screen.query_one(DetailPane).text
-        assert f"viewers    {fmt.count(session.viewers)} · " in text
-        assert "of views fail" in text
         sparks = [x for x in text.splitlines() if x.startswith("viewers") and "█" in x]
         assert len(sparks) == 1 and sparks[0].endswith(f" {fmt.count(session.viewers)}")
 

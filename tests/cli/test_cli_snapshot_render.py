@@ -78,7 +78,11 @@ def test_session_json_has_exactly_the_contract_keys_and_units() -> None:
         "recording": "waiting",
         "viewers": None,  # unknown: the session has no viewer count
         "playback_error_rate": None,
+        "watched": False,
+        "late": False,
     }
+    flagged = session_json(session(), watched=True, late=True)
+    assert (flagged["watched"], flagged["late"]) == (True, True)
 
 
 def test_json_document_shape_and_no_secrets() -> None:

@@ -251,7 +251,12 @@ async def test_calls_get_call_and_fetch(sim: RunningSimulator) -> None:
         SessionState.LIVE,
         SessionState.LIVE,
         SessionState.SCHEDULED,
+        SessionState.SCHEDULED,  # the late guest: its slot began 3 minutes before the start
     ]
+    late = result.sessions[7]
+    start = sim.scenario.clock.start
+    assert late.scheduled_at is not None
+    assert abs(late.scheduled_at.timestamp() - (start - 180)) < 0.002  # from its own row
     assert one == same == related.sessions[0]
     assert one.healthy is False and one.issues  # the row says live, the backend does not
     assert result.sessions[2].recording == "ready"

@@ -114,7 +114,7 @@ def test_a_fixed_port_and_the_context_manager() -> None:
         assert sim.control_url == f"http://127.0.0.1:{port}/_control"
         config = tomllib.loads(sim.config_toml())
         assert [p["base_url"] for p in config["providers"]] == list(sim.base_urls.values())
-        assert len(sim.entity_ids) == 3 and len(sim.call_ids) == 7 and sim.stream_ids
+        assert len(sim.entity_ids) == 3 and len(sim.call_ids) == 8 and sim.stream_ids
         assert set(sim.api_keys) == {"livepeer", "uiza", "calls"}
         with pytest.raises(OSError):
             start_in_thread(SimConfig(port=port))  # taken

@@ -23,7 +23,7 @@ from tui.app import LivetopApp
 from tui.cli import main
 from tui.columns import cell, fit_columns
 from tui.config import settings_from_dict
-from tui.models import SessionState
+from tui.models import Session, SessionState
 from tui.providers.calls import normalize_call
 from tui.providers.livepeer import normalize_session as livepeer_session
 from tui.providers.uiza import normalize_session as uiza_session
@@ -93,6 +93,21 @@ def test_uiza_and_calls_absurd_values() -> None:
     )
     assert c.duration_s is None and c.last_seen is None
     assert c.invalid == {"duration_s", "last_seen"}
+
+
+def test_a_calls_schedule_may_be_ahead_but_not_absurd() -> None:
+    def scheduled(when: datetime) -> Session:
+        return normalize_call(
+            "calls", {"id": "c", "status": "scheduled", "scheduled_at": when}, NOW
+        )
+
+    ahead = scheduled(NOW + timedelta(days=2))  # a plan is ahead by nature
+    assert ahead.scheduled_at == NOW + timedelta(days=2) and not ahead.invalid
+    for absurd in (datetime(9999, 12, 31, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC)):
+        broken = scheduled(absurd)
+        assert broken.scheduled_at is None and broken.invalid == {"scheduled_at"}
+        lines = "\n".join(t.plain for t in describe(broken, NOW, reveal=False, stale=False))
+        assert "scheduled  invalid (the provider sent an absurd value)" in lines
 
 
 @pytest.mark.parametrize("width", [80, 120, 200])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from textual.pilot import Pilot
 
@@ -24,9 +24,9 @@ def live_app(sim: RunningSimulator, **kwargs: object) -> LivetopApp:
     return LivetopApp(demo_settings(sim, refresh_interval=0.5), **kwargs)  # type: ignore[arg-type]
 
 
-def frozen_app(sim: RunningSimulator) -> LivetopApp:
+def frozen_app(sim: RunningSimulator, rundown: Sequence[Mapping[str, object]] = ()) -> LivetopApp:
     """The console on a frozen simulator with a frozen clock: every frame is reproducible."""
-    settings = demo_settings(sim, refresh_interval=2.0)
+    settings = demo_settings(sim, refresh_interval=2.0, rundown=rundown)
     app = LivetopApp(settings, clock=FakeClock(FROZEN + 1.0), rng=random.Random(7))
     app.refresher.pause()  # the test polls each provider in turn (a race would vary frames)
     return app

@@ -88,12 +88,20 @@ def toml_value(value: Any) -> str:
     return json.dumps(value)  # a JSON string, number or list of strings is valid TOML
 
 
-def write_config(path: Path, providers: Sequence[Mapping[str, Any]], **top: Any) -> Path:
-    """A private (0600) config file with these `[[providers]]` tables (literal keys)."""
+def write_config(
+    path: Path,
+    providers: Sequence[Mapping[str, Any]],
+    *,
+    rundown: Sequence[Mapping[str, Any]] = (),
+    **top: Any,
+) -> Path:
+    """A private (0600) config file with these `[[providers]]` tables (literal keys) and
+    `[[rundown]]` items."""
     lines = [f"{k} = {toml_value(v)}" for k, v in top.items()]
-    for provider in providers:
-        lines.append("[[providers]]")
-        lines.extend(f"{k} = {toml_value(v)}" for k, v in provider.items())
+    for section, tables in (("providers", providers), ("rundown", rundown)):
+        for table in tables:
+            lines.append(f"[[{section}]]")
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in table.items())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")

@@ -103,6 +103,13 @@ def test_init_example_parses_as_written_and_uncommented() -> None:
                 "# entity_ids",
                 "# call_ids",
                 "# base_url",
+                "# provider",
+                "# id",
+                "# label",
+                "# start",
+                "# end",
+                "# grace",
+                "# alerts",
             )
         )
         else line
@@ -111,6 +118,9 @@ def test_init_example_parses_as_written_and_uncommented() -> None:
     settings = parse(uncommented, {**ENV, "LIVE_CALLS_TOKEN": "calls-token-0123"})
     assert [p.name for p in settings.providers] == ["studio", "uiza", "calls"]
     assert settings.providers[0].base_url == "https://livepeer.studio/api"
+    (item,) = settings.rundown
+    assert (item.provider, item.title, item.grace) == ("studio", "Main show", 120.0)
+    assert settings.alerts == "watched"
 
 
 def test_literal_key_intervals_and_optional_fields() -> None:

@@ -32,6 +32,11 @@ DATA_LAYER = [
     "tui.recorder.follow",
     "tui.recorder.replay",
     "tui.recorder.commands",
+    "tui.absence",
+    "tui.config_watch",
+    "tui.rundown_config",
+    "tui.rundown_report",
+    "tui.watch",
 ]
 
 

@@ -105,6 +105,7 @@ def normalize_call(provider: str, wire: CallWire, now: datetime | None = None) -
         duration = check.span("duration_s", (ended - started).total_seconds())
     created = check.moment("created_at", as_utc(wire.get("created_at")))
     last_seen = check.moment("last_seen", as_utc(wire.get("updated_at")))
+    scheduled = check.schedule("scheduled_at", as_utc(wire.get("scheduled_at")))
     recording = None
     if wire.get("recording_ready_at"):
         recording = "ready"
@@ -125,6 +126,7 @@ def normalize_call(provider: str, wire: CallWire, now: datetime | None = None) -
         duration_s=duration,
         recording=recording,
         started_at=started,
+        scheduled_at=scheduled,
         details=wire,
         invalid=check.invalid,
     )

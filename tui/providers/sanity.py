@@ -89,6 +89,17 @@ class Sanity:
         self._note(field)
         return None
 
+    def schedule(self, field: str, when: datetime | None) -> datetime | None:
+        """A planned time: ahead of now is its nature, but not beyond `MAX_DURATION_S` either
+        way (a call "scheduled" for the year 9999 or 1970 is a broken record, not a plan)."""
+        if when is None or self._latest is None:
+            return when
+        span = abs((when - (self._latest - FUTURE_SLACK)).total_seconds())
+        if span <= MAX_DURATION_S:
+            return when
+        self._note(field)
+        return None
+
     def epoch_ms(self, field: str, ms: float | None) -> datetime | None:
         """Epoch milliseconds as aware UTC; beyond what a datetime holds is invalid too."""
         if ms is None:

@@ -236,6 +236,14 @@ class RequestScheduler:
             self._force = True
             self._notify()
 
+    def rebudget(self, budget: int | None) -> None:
+        """A new budget (a reloaded config), kept with the requests already counted: the
+        server's window does not restart because the config did."""
+        if budget is not None and budget < 1:
+            raise ValueError("a budget is at least one request per window")
+        self.budget = budget
+        self._notify()
+
     # -- admission ----------------------------------------------------------------------
 
     @asynccontextmanager

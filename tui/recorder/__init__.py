@@ -62,10 +62,13 @@ def __getattr__(name: str) -> Any:
 
 
 class RecordingHandle(Protocol):
-    """What `start_recording` returns: `status` for the console to show, `close()` at exit."""
+    """What `start_recording` returns: `status` for the console to show, `reconfigure()` when
+    the config is reloaded (whether to record at all is decided at start), `close()` at exit."""
 
     @property
     def status(self) -> RecordingStatus: ...
+
+    def reconfigure(self, settings: Settings) -> None: ...
 
     def close(self) -> None: ...
 
@@ -81,6 +84,9 @@ class _NotRecording:
     @property
     def status(self) -> RecordingStatus:
         return self._status
+
+    def reconfigure(self, settings: Settings) -> None:
+        pass
 
     def close(self) -> None:
         pass

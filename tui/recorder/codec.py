@@ -41,10 +41,15 @@ ROW_FIELDS: Final = (
     "profiles",
     "viewers",  # from here on: rows written since viewers came (shorter ones read as None)
     "playback_error_rate",
+    "scheduled_at",  # since the rundown: a call's own schedule
 )
 ROW_BEFORE_VIEWERS: Final = 15  # the row's length in recordings made before
+ROW_BEFORE_SCHEDULE: Final = 17
+OLDER_ROWS: Final = frozenset({ROW_BEFORE_VIEWERS, ROW_BEFORE_SCHEDULE})  # read with None added
 CODE: Final = {name: i for i, name in enumerate(ROW_FIELDS)}
-TIMES: Final = frozenset(CODE[f] for f in ("created_at", "last_seen", "ended_at", "started_at"))
+TIMES: Final = frozenset(
+    CODE[f] for f in ("created_at", "last_seen", "ended_at", "started_at", "scheduled_at")
+)
 MAX_TEXT: Final = 16_384  # a longer string is cut: a recording is not a dump of absurd input
 MAX_DEPTH: Final = 24
 REDACTED: Final = "**********"
@@ -67,6 +72,12 @@ class Scrubber:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Also remove these (a reloaded config's keys); the list is swapped whole, so the
+        writer thread reads either the old one or the new one."""
+        known = {*self._secrets, *(s for s in secrets if len(s) >= _MIN_SECRET)}
+        self._secrets = sorted(known, key=len, reverse=True)
 
     def text(self, value: str, extra: str | None = None) -> str:
         if len(value) > MAX_TEXT:
@@ -231,7 +242,7 @@ def _profile(value: Any) -> Profile:
 
 def session_of(provider: str, sid: str, row: Any, details: Mapping[str, Any]) -> Session:
     """A `Session` from a row as written by `row_of`; `Damaged` if it is not one."""
-    if isinstance(row, list) and len(row) == ROW_BEFORE_VIEWERS:
+    if isinstance(row, list) and len(row) in OLDER_ROWS:
         row = full_row(row)
     if not isinstance(row, list) or len(row) != len(ROW_FIELDS):
         raise Damaged("bad session row")
@@ -268,6 +279,7 @@ def session_of(provider: str, sid: str, row: Any, details: Mapping[str, Any]) ->
         details=details,
         viewers=viewers,
         playback_error_rate=_opt_number(row[16]),
+        scheduled_at=_opt_time(row[17]),
     )
 
 

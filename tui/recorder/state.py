@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from tui.models import Session, SessionKey
 from tui.recorder.codec import (
-    ROW_BEFORE_VIEWERS,
+    OLDER_ROWS,
     Damaged,
     event_kind,
     full_row,
@@ -281,7 +281,7 @@ class ProviderState:
         sid, row = page.rows[index]
         if not isinstance(sid, str) or not isinstance(row, list):
             raise Damaged("bad page entry")
-        if len(row) == ROW_BEFORE_VIEWERS:  # a recording made before: viewers unknown
+        if len(row) in OLDER_ROWS:  # a recording made before: viewers or schedule unknown
             row = full_row(row)
         entry = self.entries[ord_] = _Entry(sid, list(row), page, index)
         self.ords[sid] = ord_

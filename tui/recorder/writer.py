@@ -20,13 +20,16 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tui.recorder.codec import Scrubber
 from tui.recorder.committer import STOP, Committer, Limits
 from tui.recorder.db import RecordingError, WriterLock, explain, open_writer
 from tui.recorder.status import RecordingStatus
 from tui.store import SessionStore, StoreDiff
+
+if TYPE_CHECKING:
+    from tui.config import Settings
 
 __all__ = ["Limits", "Recorder", "RecordingStatus"]
 
@@ -85,6 +88,11 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="livetop-recorder", daemon=True)
         self._thread.start()
 
+    def reconfigure(self, settings: Settings) -> None:
+        """A reloaded config: new providers' kinds, and its keys never written either."""
+        self.kinds = {**self.kinds, **{p.name: p.kind.value for p in settings.providers}}
+        self.scrub.add(settings.secret_values())
+
     def wait_ready(self, timeout: float = 10.0) -> RecordingStatus:
         """Block until the file is open (or failed to open); the status then."""
         self._ready.wait(timeout)
@@ -122,12 +130,15 @@ class Recorder:
             return
         store, name = self._store, diff.provider
         t = store.clock.time()
-        if name in self._lost or name not in self._known:
+        if name not in store.providers:  # it left the config (a reload): its sessions went
+            self._known.discard(name)  # back one day: captured whole again
+            item: _Item = ("diff", name, t, None, [], [], [k.id for k in diff.removed], (), None)
+        elif name in self._lost or name not in self._known:
             if self.queue.qsize() > self.queue.maxsize // 2:
                 return
             self._lost.discard(name)
             self._known.add(name)
-            item: _Item = self._capture(name, t)
+            item = self._capture(name, t)
         elif not (diff.sessions_changed or diff.events) and diff.status_fields <= _SCHEDULE:
             item = ("schedule", name, t, store.status(name))
         else:

@@ -9,27 +9,31 @@ the store changed (`note`) and when to draw (`redraw`); a screen answers with Te
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from textual.app import SystemCommand
 from textual.screen import Screen
 
+from tui.absence import Rundown
 from tui.clock import Clock
 from tui.models import SessionKey
 from tui.refresher import Refresher
 from tui.store import SessionStore, StoreDiff
+from tui.watch import WatchList
 
 
 @dataclass(frozen=True, slots=True)
 class ConsoleContext:
-    """The store a screen shows, the source that feeds it, the time, and the providers'
-    names in configuration order."""
+    """The store a screen shows, the source that feeds it, the time, the providers' names in
+    configuration order, the sessions the operator watches (`w`) and tonight's rundown."""
 
     store: SessionStore
     source: Refresher
     clock: Clock
     providers: tuple[str, ...]
+    watch: WatchList = field(default_factory=WatchList)
+    rundown: Rundown = field(default_factory=lambda: Rundown(loaded_at=0.0))
 
     def now(self) -> datetime:
         """Now as the screens show it: to the whole second, as the header's clock reads, so

@@ -58,6 +58,9 @@ class SessionsScreen(LiveScreen):
             self.order = order
             super().__init__()
 
+    class WatchChanged(Message):
+        """The operator watched or unwatched something (the app remembers it)."""
+
     # What the key bar shows, most wanted first: it keeps what fits (help has them all).
     KEYS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("⏎", "drill down"),
@@ -67,6 +70,8 @@ class SessionsScreen(LiveScreen):
         ("p", "pause"),
         ("r", "refresh"),
         ("e", "events"),
+        ("w", "watch"),
+        ("R", "rundown"),
         ("t n s h b l v", "sort"),
         ("+ -", "pace"),
         ("c", "copy id"),
@@ -98,6 +103,8 @@ class SessionsScreen(LiveScreen):
         Binding("x", "reveal", "Reveal key"),
         Binding("f", "toggle_fields", "Raw fields", show=False),
         Binding("d", "details", "Details", show=False),
+        Binding("w", "watch", "Watch", show=False),
+        Binding("W", "watch(False)", "Watch one session", show=False),
         Binding("escape", "back", "Back / clear filter"),
     ]
 
@@ -113,6 +120,7 @@ class SessionsScreen(LiveScreen):
         self.scope = scope or Scope()
         self.trail = f"{trail} › {self.scope.crumb}" if trail else self.scope.crumb
         self.order = order or SortOrder()
+        self._watching = context.watch.version  # the watch list this list was sorted with
         self.filter: Filter = self._parse("")
         self._list = self._new_list()
         self._rebuild = True  # the next redraw filters and sorts from scratch
@@ -121,11 +129,12 @@ class SessionsScreen(LiveScreen):
         self._chosen: SessionKey | None = None  # the cursor's session while a filter is typed
 
     def _new_list(self) -> SessionList:
+        watched = self.context.watch.is_watched
         if self.scope.provider is not None:
-            return SessionList(self.filter, self.order, self.scope.includes)
+            return SessionList(self.filter, self.order, self.scope.includes, watched)
         # What a drill-down fetched (an entity's whole history) stays in the drill-down.
         store = self.context.store
-        return SessionList(self.filter, self.order, lambda s: store.listed(s.key))
+        return SessionList(self.filter, self.order, lambda s: store.listed(s.key), watched)
 
     def compose(self) -> ComposeResult:
         context = self.context
@@ -136,6 +145,7 @@ class SessionsScreen(LiveScreen):
             self._table = SessionsTable(
                 store.get,
                 is_stale=lambda s: store.is_stale(s.key),
+                is_watched=context.watch.is_watched,
                 clock=context.now,
                 id="sessions",
             )
@@ -198,6 +208,10 @@ class SessionsScreen(LiveScreen):
             return
         context, table = self.context, self.table
         store = context.store
+        if self._watching != context.watch.version:  # watched rows come first: sort again
+            self._watching = context.watch.version
+            self._list = self._new_list()
+            self._rebuild = True
         if self._rebuild:
             self._rebuild = False
             self._touched.clear()
@@ -292,7 +306,8 @@ class SessionsScreen(LiveScreen):
 
     def _parse(self, text: str) -> Filter:
         store = self.context.store
-        return parse_filter(text, stale=lambda s: store.is_stale(s.key))
+        watched = self.context.watch.is_watched
+        return parse_filter(text, stale=lambda s: store.is_stale(s.key), watched=watched)
 
     def action_sort(self, key: str) -> None:
         self.order = self.order.pressed(SortKey(key))
@@ -317,6 +332,22 @@ class SessionsScreen(LiveScreen):
         else:
             self.add_class("-detail-open")
             pane.focus()
+
+    def action_watch(self, whole: bool = True) -> None:
+        """`w`: watch the row's stream, entity or call (or stop watching it); `W`: only this
+        session. Watched rows are starred and come first."""
+        key = self.table.cursor_key
+        session = self.context.store.get(key) if key else None
+        if session is None:
+            return
+        try:
+            watched, what = self.context.watch.toggle(session, whole=whole)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", timeout=3)
+            return
+        self.notify(f"{'watching' if watched else 'stopped watching'} {what}", timeout=2)
+        self.post_message(self.WatchChanged())
+        self._resort()
 
     def action_back(self) -> None:
         if self.query_one(DetailPane).has_focus:
@@ -349,6 +380,7 @@ class SessionsScreen(LiveScreen):
     def system_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Filter the list", "/", self.action_filter)
         yield SystemCommand("Toggle the event log", "e", self.action_toggle_events)
+        yield SystemCommand("Watch / unwatch the selected stream or call", "w", self.action_watch)
         yield SystemCommand("Copy the selected id", "c", self.action_copy_id)
         yield SystemCommand("Reveal the stream key", "x", self.action_reveal)
         yield SystemCommand("Show / hide raw fields", "f", self.action_toggle_fields)

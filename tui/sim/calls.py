@@ -3,7 +3,8 @@
 One goes scheduled -> live (through backstage) -> ended with its recording processed; one is
 live; one ended long ago; one errored; one's row says live while the video backend says it
 ended (the disagreement an operator must see); one's backend lookup fails now and then
-(`live: null`); one is scheduled far ahead. Every field is computed from the clock.
+(`live: null`); one is scheduled far ahead; one is late (its slot began 3 minutes before the
+start, it goes live 4 minutes after). Every field is computed from the clock.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ _TIMETABLE: tuple[tuple[Any, ...], ...] = (
     ("Town hall — overflow room", "livestream", -200, -45, -40, 180, None, None, "disagree"),
     ("Coaching call: Dana + Sam", "default", -30, -8, -6, 50, None, 2.0, "flaky"),
     ("Quarterly review", "livestream", -1440, 2880, None, None, None, None, ""),
+    ("Guest interview (remote)", "default", -90, -3, 4, 45, None, 2.0, ""),
 )
 
 
@@ -157,3 +159,21 @@ class CallsWorld:
 
 def _iso(seconds: float | None) -> str | None:
     return None if seconds is None else iso_ms(seconds)
+
+
+def demo_plan(call_ids: list[str], start: float) -> list[dict[str, Any]]:
+    """A rundown for the demo (`livetop --demo`), on the calls' timetable from `start`: the
+    late guest (on air 4 minutes after the start), the launch (on air within its grace), the
+    standup planned until +45 min (it ends at +20: ended early), the coaching call (done at
+    +50, as planned)."""
+    if len(call_ids) < len(_TIMETABLE):
+        return []
+    end = {0: 45.0, 5: 50.0}
+    plan = []
+    for index in (7, 1, 0, 5):
+        item: dict[str, Any] = {"provider": "calls", "id": call_ids[index]}
+        item["label"] = str(_TIMETABLE[index][0])
+        if index in end:
+            item["end"] = iso_ms(start + end[index] * _MIN)
+        plan.append(item)
+    return plan

@@ -22,7 +22,7 @@ from textual.timer import Timer
 
 from tui import format as fmt
 from tui.issue_classes import classify
-from tui.models import Session
+from tui.models import ProviderKind, Session, SessionState
 from tui.store import Sample
 from tui.widgets.line_view import LineView, Same
 from tui.widgets.sparklines import sparklines
@@ -47,7 +47,7 @@ def _or_invalid(invalid: frozenset[str], field: str, shown: str) -> str:
 def _row(label: str, value: str, style: str = "") -> Text:
     """A field on one line, cut to fit."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{label:<11}", "dim")
+    text.append(f"{label:<10} ", "dim")  # a space even after the longest ("stream call")
     text.append(value, style)
     return text
 
@@ -117,9 +117,16 @@ def describe(
     recording = fmt.safe_text(s.recording, 40) if s.recording else fmt.DASH
     lines.append(_row("recording", recording))
     lines.append(_row("created", _or_invalid(bad, "created_at", fmt.timestamp(s.created_at))))
+    if s.scheduled_at is not None:
+        planned = f"{fmt.timestamp(s.scheduled_at)} ({schedule_note(s, now)})"
+        lines.append(_row("scheduled", planned))
+    elif "scheduled_at" in bad:
+        lines.append(_row("scheduled", _or_invalid(bad, "scheduled_at", "")))
     lines.append(_row("started", _or_invalid(bad, "started_at", fmt.timestamp(s.started_at))))
     seen = f"{fmt.timestamp(s.last_seen)} ({fmt.age(s.last_seen, now)})"
-    lines.append(_row("last seen", _or_invalid(bad, "last_seen", seen)))
+    # A call's row time is when the row was last written, not a sign of life.
+    seen_label = "updated" if s.kind is ProviderKind.CALLS else "last seen"
+    lines.append(_row(seen_label, _or_invalid(bad, "last_seen", seen)))
     lines.append(_row("ended", _or_invalid(bad, "ended_at", fmt.timestamp(s.ended_at))))
     if s.secret is not None:
         shown = fmt.safe_text(s.secret.get_secret_value(), 200) if reveal else MASK
@@ -152,12 +159,28 @@ def describe(
     return lines
 
 
+def schedule_note(s: Session, now: datetime) -> str:
+    """How a planned start reads now: "starts in 12m", "late 3m" while it has not started;
+    once it has, "started 3m late" or "started on time" (within a minute)."""
+    assert s.scheduled_at is not None
+    if s.state is SessionState.SCHEDULED:
+        ahead = (s.scheduled_at - now).total_seconds()
+        return ("starts " if ahead > 0 else "") + fmt.countdown(ahead)
+    if s.started_at is None:
+        return s.state.value
+    late = (s.started_at - s.scheduled_at).total_seconds()
+    return f"started {fmt.duration(late)} late" if late >= 60 else "started on time"
+
+
 def stays(session: Session, now: datetime) -> float:
-    """Seconds for which `describe` reads as it does at `now`: only its on-air time and
-    last-seen age move with the clock."""
+    """Seconds for which `describe` reads as it does at `now`: only its on-air time, its
+    countdown and the last-seen age move with the clock."""
     wait = fmt.age_stays(session.last_seen, now)
     if session.is_live and session.started_at:
         wait = min(wait, fmt.duration_stays((now - session.started_at).total_seconds()))
+    if session.state is SessionState.SCHEDULED and session.scheduled_at:
+        ahead = (session.scheduled_at - now).total_seconds()
+        wait = min(wait, fmt.countdown_stays(ahead))
     return wait
 
 

@@ -23,6 +23,10 @@ _WORDS = {
     EventKind.ENDED: ("■", "ended", ""),
     EventKind.PROVIDER_FAILED: ("✖", "provider failed", "bold"),
     EventKind.PROVIDER_RECOVERED: ("✓", "provider recovered", ""),
+    EventKind.LATE: ("▲", "LATE", "bold"),
+    EventKind.ENDED_EARLY: ("▲", "ENDED EARLY", "bold"),
+    EventKind.OVERRUN: ("▲", "overrunning", "bold"),
+    EventKind.RECORDING: ("✖", "recording", "bold"),
 }
 
 

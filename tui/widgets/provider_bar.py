@@ -185,8 +185,12 @@ class ProviderBar(LineView):
         self.styles.height = max(1, min(len(self._names), MAX_LINES))
 
     def show(self, statuses: Sequence[ProviderStatus], paused: bool) -> None:
-        """Show these statuses; a line that reads as before is not repainted."""
+        """Show these statuses; a line that reads as before is not repainted. A reloaded
+        config may add or remove providers: the bar follows."""
         self._statuses = {s.name: s for s in statuses}
+        if self._statuses.keys() != set(self._names):
+            self._names = tuple(self._statuses)
+            self.styles.height = max(1, min(len(self._names), MAX_LINES))
         self._paused = paused
         self.redraw()
 

@@ -12,7 +12,8 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui import format as fmt
-from tui.models import Session
+from tui.models import ProviderKind, Session, SessionState
+from tui.widgets.detail_pane import schedule_note, stays
 from tui.widgets.line_view import LineView, Same
 
 
@@ -34,7 +35,10 @@ def summary(session: Session | None, now: datetime) -> Text:
         text.append(f" · UNHEALTHY{why}", "bold")
     if s.is_live and (s.ingest_bps is not None or s.outgoing_bps is not None):
         text.append(f" · in {fmt.bitrate(s.ingest_bps)} out {fmt.bitrate(s.outgoing_bps)}")
-    text.append(f" · seen {fmt.age(s.last_seen, now)}", "dim")
+    if s.state is SessionState.SCHEDULED and s.scheduled_at:
+        text.append(f" · {schedule_note(s, now)}", "bold")
+    if s.kind is not ProviderKind.CALLS:  # a call's row time is no sign of life
+        text.append(f" · seen {fmt.age(s.last_seen, now)}", "dim")
     text.append("  d: details", "dim")
     return text
 
@@ -58,5 +62,5 @@ class SessionSummary(LineView):
 
     def _line(self, session: Session | None, width: int) -> tuple[Strip, float]:
         now = datetime.fromtimestamp(self.moment, UTC)
-        until = self.moment + (fmt.age_stays(session.last_seen, now) if session else math.inf)
+        until = self.moment + (stays(session, now) if session else math.inf)
         return self.text_line(summary(session, now), width), until

@@ -26,8 +26,10 @@ from tui.widgets.line_view import LineView, Same
 Lookup = Callable[[SessionKey], Session | None]
 
 # Marks that read without colour: what happened (unhealthy, just live, just ended), then
-# whether the data is stale; both show when both hold ("!~").
+# whether the data is stale; both show when both hold ("!~"). A watched session's name
+# starts with a star (`w`; watched rows also sort first).
 _MARKS = {"unhealthy": "!", "new": "+", "ended": "-"}
+WATCH_MARK = "★ "
 
 
 class SessionsTable(LineView, can_focus=True):
@@ -71,12 +73,14 @@ class SessionsTable(LineView, can_focus=True):
         lookup: Lookup,
         *,
         is_stale: Callable[[Session], bool] = lambda s: False,
+        is_watched: Callable[[Session], bool] = lambda s: False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         id: str | None = None,
     ) -> None:
         super().__init__(clock=lambda: clock().timestamp(), id=id)
         self._lookup = lookup
         self._is_stale = is_stale
+        self._is_watched = is_watched
         self._now = clock
         self._keys: list[SessionKey] = []
         self._index: dict[SessionKey, int] = {}
@@ -199,8 +203,9 @@ class SessionsTable(LineView, can_focus=True):
             kind = self._row_kind(session, self._marks.get(key, ("", 0.0))[0])
             stale = self._is_stale(session)
             cursor = key == self._cursor
-            build = partial(self._row, session, kind, stale, cursor, now)
-            inputs = (Same(session), kind, stale, cursor, width)
+            watched = self._is_watched(session)
+            build = partial(self._row, session, kind, stale, cursor, now, watched)
+            inputs = (Same(session), kind, stale, cursor, width, watched)
             strips.append(self.memo(inputs, build))
         return strips
 
@@ -227,7 +232,13 @@ class SessionsTable(LineView, can_focus=True):
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _row(
-        self, session: Session, kind: str, stale: bool, is_cursor: bool, now: datetime
+        self,
+        session: Session,
+        kind: str,
+        stale: bool,
+        is_cursor: bool,
+        now: datetime,
+        watched: bool = False,
     ) -> tuple[Strip, float]:
         """A row's strip, and until when the clock leaves its ages as they read now."""
         width = self.scrollable_content_region.width
@@ -240,7 +251,14 @@ class SessionsTable(LineView, can_focus=True):
         if is_cursor:
             style += self.get_component_rich_style("sessions-table--cursor")
         gutter = _MARKS.get(kind, " ") + ("~ " if stale else "  ")
-        text = gutter + " ".join(cell(col.render(session, now), w, col.right) for col, w in columns)
+        text = gutter + " ".join(
+            cell(
+                (WATCH_MARK if watched and col.label == "NAME" else "") + col.render(session, now),
+                w,
+                col.right,
+            )
+            for col, w in columns
+        )
         # One segment, one style: every extra style change costs its full SGR sequence.
         strip = Strip([Segment(text, style)]).adjust_cell_length(width, style)
         return strip, now.timestamp() + stable_for(session, now) - 1e-6  # never late
