@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,9 @@ from tui.sim.calls import demo_plan
 from tui.widgets.sessions_table import SessionsTable
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the snapshot tests' way to settle the console
+from support.app import poll_each  # noqa: E402
+
 MOMENT = 1_795_348_800.0  # 2026-11-22 12:00:00 UTC
 Steps = Callable[[Any, LivetopApp, Any], Awaitable[None]]
 
@@ -35,20 +39,6 @@ async def until(pilot: Any, condition: Callable[[], bool], limit: float = 15.0) 
         if time.monotonic() > deadline:
             raise TimeoutError("the console did not get there")
         await pilot.pause(0.05)
-
-
-def viewers_came(app: LivetopApp) -> bool:
-    if app.store.status("studio").viewers_at is not None:
-        return True
-    app.refresher.refresh_now("studio")
-    return False
-
-
-def names_came(app: LivetopApp) -> bool:
-    if not any(s.name == s.parent_id for s in app.store.sessions("uiza")):
-        return True
-    app.refresher.refresh_now("uiza")
-    return False
 
 
 async def main_view(pilot: Any, app: LivetopApp, sim: Any) -> None:
@@ -86,12 +76,11 @@ async def shoot(name: str, size: tuple[int, int], steps: Steps) -> None:
         plan = demo_plan(sim.call_ids, MOMENT) if name == "rundown" else []
         settings = demo_settings(sim, rundown=plan)
         app = LivetopApp(settings, clock=FakeClock(MOMENT + 1.0), rng=random.Random(7))
+        app.refresher.pause()  # polled one provider after another, as the snapshot tests do
         async with app.run_test(size=size) as pilot:
-            await until(pilot, lambda: all(s.last_success for s in app.store.statuses()))
-            # Livepeer's viewers go beside a poll and come with the next one (the frozen
-            # clock schedules none: ask for it).
-            await until(pilot, lambda: viewers_came(app))
-            await until(pilot, lambda: names_came(app))  # Uiza's entity names: the same
+            await poll_each(pilot, app)
+            app.refresher.resume()
+            app.redraw(tick=True)
             await until(pilot, lambda: app.screen.query_one(SessionsTable).row_count > 0)
             await steps(pilot, app, sim)
             await pilot.pause(0.3)
