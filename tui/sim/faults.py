@@ -157,6 +157,7 @@ class FaultBoard:
         self._side = dict.fromkeys(PROVIDERS, 0)  # of them, side requests (viewership)
         self._refused = dict.fromkeys(PROVIDERS, 0)
         self._arrivals: dict[str, deque[float]] = {n: deque(maxlen=MAX_ARRIVALS) for n in PROVIDERS}
+        self._paths: dict[str, deque[str]] = {n: deque(maxlen=MAX_ARRIVALS) for n in PROVIDERS}
         self._granted: dict[str, deque[float]] = {n: deque() for n in PROVIDERS}
         self._rng = random.Random(seed)
         for name, fault in (faults or {}).items():
@@ -190,6 +191,11 @@ class FaultBoard:
         with self._lock:
             return list(self._arrivals[provider])
 
+    def paths(self, provider: str) -> list[str]:
+        """The path each request to this provider asked for, oldest first."""
+        with self._lock:
+            return list(self._paths[provider])
+
     def draw(self) -> float:
         """A number in [0, 1) from the board's seeded generator (a fault's share)."""
         with self._lock:
@@ -214,14 +220,17 @@ class FaultBoard:
             "X-RateLimit-Reset": str(math.ceil(time.time()) + wait),
         }
 
-    def admit(self, provider: str, *, side: bool = False) -> tuple[Fault, str | None]:
-        """Count one request (`side`: a side request) and draw its fate: the fault in force
-        and the share that hit ("budget" when it is over the budget)."""
+    def admit(
+        self, provider: str, *, side: bool = False, path: str = ""
+    ) -> tuple[Fault, str | None]:
+        """Count one request for `path` (`side`: a side request) and draw its fate: the fault
+        in force and the share that hit ("budget" when it is over the budget)."""
         with self._lock:
             now = time.monotonic()
             self._counts[provider] += 1
             self._side[provider] += side
             self._arrivals[provider].append(now)
+            self._paths[provider].append(path)
             fault = self._faults[provider]
             if fault.budget:
                 granted = self._granted[provider]

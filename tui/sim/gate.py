@@ -100,8 +100,9 @@ class ProviderGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        views = self._views is not None and self._route_path(scope) == self._views
-        fault, hit = self._board.admit(self.provider, side=views)
+        path = self._route_path(scope)
+        views = self._views is not None and path == self._views
+        fault, hit = self._board.admit(self.provider, side=views, path=path)
         if fault.latency and hit != "budget":
             await self._sleep(fault.latency)
         if hit == "hang":

@@ -214,6 +214,10 @@ class RunningSimulator:
         """When each of `provider`'s requests arrived (`time.monotonic()`), oldest first."""
         return self._board.arrivals(provider)
 
+    def paths(self, provider: str) -> list[str]:
+        """The path each of `provider`'s requests asked for, oldest first."""
+        return self._board.paths(provider)
+
     def refused(self, provider: str) -> int:
         """`provider`'s requests its `budget` fault answered 429."""
         return self._board.refused(provider)
