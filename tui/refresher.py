@@ -43,9 +43,10 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from tui.clock import Clock, SystemClock, sleep_or_event
-from tui.models import FetchResult, Session
+from tui.models import FetchResult, Session, SessionKey
 from tui.poller import MIN_INTERVAL as MIN_INTERVAL
 from tui.poller import Poller, floor_interval, guarded, kick, server_wait
+from tui.providers import poll_endpoint
 from tui.providers.base import Provider
 from tui.providers.errors import ProviderError
 from tui.providers.scheduler import Priority, RequestScheduler, job
@@ -210,6 +211,14 @@ class Refresher:
         self._wake_all()
         for p in self._pollers.values():
             kick(p)
+
+    def focus(self, key: SessionKey | None) -> None:
+        """The operator selected `key` (None: nothing): its provider's polls ask for it
+        before the rest of what they wait to ask (see `RequestScheduler.prefer`)."""
+        session = None if key is None else self._store.get(key)
+        for p in self._pollers.values():
+            mine = session is not None and session.provider == p.name
+            p.scheduler.prefer(poll_endpoint(session) if mine and session is not None else None)
 
     def refresh_now(self, provider: str | None = None) -> None:
         """Poll now (one provider or all), except where a fetch is already in flight; one

@@ -241,3 +241,34 @@ async def test_a_missing_id_does_not_stop_the_job(clock: FakeClock) -> None:
         )
     assert isinstance(outcomes[0], ProviderNotFound) and outcomes[1] == 0.0
     assert work.sent == 2 and work.failure is None
+
+
+# -- what the operator selected ----------------------------------------------------------------
+
+
+async def test_a_selected_calls_request_goes_before_the_rest_of_its_poll(clock: FakeClock) -> None:
+    scheduler = RequestScheduler("calls", budget=2, clock=clock)
+    order: list[str] = []
+
+    async def ask(endpoint: str, priority: Priority = Priority.BACKGROUND) -> None:
+        with job(priority):
+            async with scheduler.request(endpoint):
+                order.append(endpoint)
+
+    poll = [asyncio.ensure_future(ask(f"GET /v1/live/calls/c{i}")) for i in range(8)]
+    await settle()
+    assert order == ["GET /v1/live/calls/c0", "GET /v1/live/calls/c1"]  # the budget
+    scheduler.prefer("GET /v1/live/calls/c6")  # the operator moves to call 6, waiting
+    drill = asyncio.ensure_future(ask("GET /v1/live/calls/c9", Priority.FOREGROUND))
+    await clock.advance(60.0)
+    # The open drill-down came first; the selected call then, before calls 2 to 5.
+    assert order[2:] == ["GET /v1/live/calls/c9", "GET /v1/live/calls/c6"]
+    scheduler.prefer(None)  # back to arrival order
+    await clock.advance(60.0)
+    assert order[4:] == ["GET /v1/live/calls/c2", "GET /v1/live/calls/c3"]
+    scheduler.prefer("GET /v1/live/calls/c7")  # a preference set before its turn, too
+    await clock.advance(60.0)
+    assert order[6:] == ["GET /v1/live/calls/c7", "GET /v1/live/calls/c4"]
+    await clock.advance(60.0)
+    await asyncio.gather(*poll, drill)
+    assert order[8:] == ["GET /v1/live/calls/c5"] and scheduler.waiting == 0

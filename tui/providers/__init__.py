@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import SecretStr
 
-from tui.models import ProviderKind
+from tui.models import ProviderKind, Session
 from tui.providers.base import DEFAULT_TIMEOUT, Provider, UtcNow, utc_now
 from tui.providers.bounds import DEFAULT_DEADLINE, DEFAULT_MAX_BODY
-from tui.providers.calls import CallsClient
+from tui.providers.calls import CallsClient, call_endpoint
 from tui.providers.errors import (
     ProviderAuthError,
     ProviderConnectionError,
@@ -22,8 +22,8 @@ from tui.providers.errors import (
     ProviderRateLimited,
     ProviderTimeout,
 )
-from tui.providers.livepeer import LivepeerClient
-from tui.providers.uiza import UizaClient
+from tui.providers.livepeer import LivepeerClient, stream_sessions_endpoint
+from tui.providers.uiza import UizaClient, entity_sessions_endpoint
 
 if TYPE_CHECKING:
     from tui.providers.scheduler import RequestScheduler
@@ -42,7 +42,20 @@ __all__ = [
     "ProviderTimeout",
     "UizaClient",
     "build_client",
+    "poll_endpoint",
 ]
+
+
+def poll_endpoint(session: Session) -> str | None:
+    """The request of a poll that brings `session` back (the scheduler lets it go first while
+    the session is selected): its call, its stream's sessions, its entity's sessions."""
+    if session.kind is ProviderKind.CALLS:
+        return call_endpoint(session.id)
+    if session.parent_id is None:
+        return None
+    if session.kind is ProviderKind.LIVEPEER:
+        return stream_sessions_endpoint(session.parent_id)
+    return entity_sessions_endpoint(session.parent_id)
 
 
 def build_client(

@@ -132,6 +132,11 @@ def normalize_call(provider: str, wire: CallWire, now: datetime | None = None) -
     )
 
 
+def call_endpoint(call_id: str) -> str:
+    """How a poll's request for one call is named (in errors, and to the scheduler)."""
+    return f"GET /v1/live/calls/{one_line(call_id, 80)}"
+
+
 class CallsClient(BaseClient):
     """The watched calls, fetched one by one. Auth: `Authorization: Bearer <token>`."""
 
@@ -165,7 +170,7 @@ class CallsClient(BaseClient):
     @redacting
     async def get_call(self, call_id: str) -> Session:
         """`GET /v1/live/calls/{id}`: the row and the backend's live status."""
-        endpoint = f"GET /v1/live/calls/{one_line(call_id, 80)}"
+        endpoint = call_endpoint(call_id)
         body, _ = await self._get_url(
             f"v1/live/calls/{quote(call_id, safe='')}", None, endpoint=endpoint
         )

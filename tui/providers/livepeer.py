@@ -220,6 +220,11 @@ def normalize_session(provider: str, wire: SessionWire, now: datetime) -> Sessio
     )
 
 
+def stream_sessions_endpoint(stream_id: str) -> str:
+    """How the request for one stream's sessions is named (in errors, and to the scheduler)."""
+    return f"GET /stream/{one_line(stream_id, 80)}/sessions"
+
+
 class LivepeerClient(BaseClient):
     """Livepeer Studio sessions, paged and windowed, with their viewers. Auth: `Authorization:
     Bearer <key>`.
@@ -435,7 +440,7 @@ class LivepeerClient(BaseClient):
     @redacting
     async def stream_sessions(self, parent_id: str, *, record: bool | None = None) -> FetchResult:
         """`GET /stream/{parentId}/sessions[?record=1]`: one stream's sessions (not paged)."""
-        endpoint = f"GET /stream/{one_line(parent_id, 80)}/sessions"
+        endpoint = stream_sessions_endpoint(parent_id)
         params = {"record": 1 if record else 0} if record is not None else None
         path = f"stream/{quote(parent_id, safe='')}/sessions"
         body, _ = await self._get_url(path, params, endpoint=endpoint)

@@ -132,6 +132,11 @@ def normalize_session(
     )
 
 
+def entity_sessions_endpoint(entity_id: str) -> str:
+    """How the request for one entity's sessions is named (in errors, and to the scheduler)."""
+    return f"GET /v1/live_entities/{one_line(entity_id, 80)}/live_sessions"
+
+
 class UizaClient(BaseClient):
     """Uiza live sessions of the watched entities. Auth: `Authorization: <raw key>`."""
 
@@ -202,7 +207,7 @@ class UizaClient(BaseClient):
         With a `window`, only those live or ended within it, and no page after the first that
         reaches past it, in pages sized by the last such listing (see the module doc).
         """
-        endpoint = f"GET /v1/live_entities/{one_line(entity_id, 80)}/live_sessions"
+        endpoint = entity_sessions_endpoint(entity_id)
         cutoff = None if window is None else self._clock() - window
         sessions: dict[str, Session] = {}
         skipped = 0
