@@ -254,6 +254,7 @@ class SessionsScreen(LiveScreen):
 
     def on_sessions_table_highlighted(self, event: SessionsTable.Highlighted) -> None:
         self._show_detail()
+        self.context.source.focus(event.key)  # the selected call is asked first
 
     # -- drill-down ----------------------------------------------------------------------
 
