@@ -29,7 +29,7 @@ def test_promtool_checks_the_rules_livetop_prints(tmp_path: Path) -> None:
     printed.write_text(shipped_text("rules"))
     checked = promtool("check", "rules", str(printed))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 6 rules found" in checked.stdout
+    assert "SUCCESS: 7 rules found" in checked.stdout
 
 
 def test_promtool_unit_tests_of_the_rules_pass() -> None:

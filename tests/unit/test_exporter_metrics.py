@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -292,3 +293,25 @@ def test_per_session_labels_are_inert_bounded_unique_and_never_secret(
     assert m["livetop_session_series_dropped"][frozenset()] == 1
     names = {dict(k)["name"] for k in m["livetop_session_info"]}
     assert max(len(n) for n in names) <= 64
+
+
+def test_viewers_and_viewers_affected_once_the_provider_reports_them(
+    store: SessionStore,
+) -> None:
+    exporter = Exporter(store, KINDS)
+    store.apply("studio", FetchResult((mk("a", viewers=5),)))
+    m = scrape(exporter)
+    assert "livetop_viewers" not in m  # no viewership measured yet: unknown, not zero
+    sessions = (
+        mk("ok", viewers=120),
+        mk("sick", healthy=False, viewers=900),
+        mk("errors", viewers=40, playback_error_rate=0.5),  # its viewers see errors
+        mk("ended-sick", state=ENDED, healthy=False, viewers=7),  # not live: not counted
+        mk("unknown", viewers=None),
+    )
+    measured = datetime.fromtimestamp(FakeClock().time(), UTC)
+    store.apply("studio", FetchResult(sessions, viewers_at=measured))
+    m = scrape(exporter)
+    assert at(m["livetop_viewers"], provider="studio") == 1060
+    assert at(m["livetop_viewers_affected"], provider="studio") == 940
+    assert frozenset({("provider", "calls")}) not in m["livetop_viewers"]  # calls: none

@@ -28,6 +28,7 @@ from tui.format import safe_text
 from tui.issue_classes import IssueClass, classes_of
 from tui.models import ProviderKind, Session, SessionState
 from tui.providers.calls import status_mismatch
+from tui.session_list import in_trouble
 from tui.store import ProviderHealth, SessionStore
 
 DEFAULT_PER_SESSION_LIMIT = 2000
@@ -55,6 +56,8 @@ class _Totals:
     ingest: float = 0.0
     outgoing: float = 0.0
     mismatches: int = 0
+    viewers: int = 0  # on live sessions
+    affected: int = 0  # on sessions in trouble (unhealthy, or their viewers seeing errors)
 
 
 class StoreCollector:
@@ -132,6 +135,11 @@ class StoreCollector:
             interval.add_metric([name], status.interval)
         yield from (up, success, stale, interval)
 
+    def _viewers_known(self, provider: str) -> bool:
+        """The provider reports viewers and their counts came (however few they are)."""
+        store = self._store
+        return provider in store.providers and store.status(provider).viewers_at is not None
+
     def _totals(self, provider: str) -> _Totals:
         store, totals = self._store, _Totals()
         stale_all = store.status(provider).stale if provider in store.providers else False
@@ -143,6 +151,10 @@ class StoreCollector:
             if s.state is _LIVE:
                 totals.ingest += _rate(s.ingest_bps)
                 totals.outgoing += _rate(s.outgoing_bps)
+                seen = max(0, s.viewers or 0)
+                totals.viewers += seen
+                if in_trouble(s):
+                    totals.affected += seen
             if calls and status_mismatch(s):
                 totals.mismatches += 1
             if s.state is _ENDED:
@@ -178,6 +190,16 @@ class StoreCollector:
             "Sessions not ended with trouble of this class (issue strings mapped to classes)",
             labels=["provider", "class"],
         )
+        viewers = GaugeMetricFamily(
+            "livetop_viewers",
+            "Viewers of the provider's live sessions (providers that report viewers only)",
+            labels=["provider"],
+        )
+        affected = GaugeMetricFamily(
+            "livetop_viewers_affected",
+            "Viewers of live sessions in trouble: unhealthy, or their playback failing",
+            labels=["provider"],
+        )
         mismatch = GaugeMetricFamily(
             "livetop_calls_status_mismatch",
             "Watched calls whose row and video backend disagree on whether they are live",
@@ -195,7 +217,10 @@ class StoreCollector:
                 issues.add_metric([name, cls.value], n)
             if kind == ProviderKind.CALLS:
                 mismatch.add_metric([name], totals.mismatches)
-        yield from (sessions, ingest, outgoing, issues, mismatch)
+            if self._viewers_known(name):
+                viewers.add_metric([name], totals.viewers)
+                affected.add_metric([name], totals.affected)
+        yield from (sessions, ingest, outgoing, issues, viewers, affected, mismatch)
 
     def _tally_metrics(self, providers: list[str]) -> Iterator[Metric]:
         tally = self._tally
