@@ -522,7 +522,8 @@ def _recording_path(given: str) -> Path:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from tui.config import config_path, write_example_config
+    from tui.config import config_path
+    from tui.config_example import write_example_config
 
     path = config_path(args.config)
     try:
@@ -574,7 +575,7 @@ def _write_sim_config(args: argparse.Namespace, info: SimInfo) -> None:
     """`simulate --write-config`: the config to its file, private; what happened on stderr."""
     from pathlib import Path
 
-    from tui.config import write_private
+    from tui.config_example import write_private
     from tui.sim import describe, render_config_toml
 
     path = Path(args.write_config).expanduser()

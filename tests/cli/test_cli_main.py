@@ -14,7 +14,7 @@ import pytest
 
 from tui import __version__
 from tui.cli import main
-from tui.config import EXAMPLE_CONFIG
+from tui.config_example import EXAMPLE_CONFIG
 
 KEY = "lp-secret-key-0123456789"
 

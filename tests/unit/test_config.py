@@ -9,12 +9,12 @@ import pytest
 from pydantic import SecretStr
 
 from tui.config import (
-    EXAMPLE_CONFIG,
     ConfigError,
     ProviderConfig,
     Settings,
     settings_from_dict,
 )
+from tui.config_example import EXAMPLE_CONFIG
 from tui.models import ProviderKind
 
 SRC = "/etc/livetop.toml"

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from tui.config import (
-    EXAMPLE_CONFIG,
     ConfigError,
     config_path,
     load_settings,
-    write_example_config,
 )
+from tui.config_example import EXAMPLE_CONFIG, write_example_config
 
 LITERAL = """
 [[providers]]
