@@ -515,6 +515,7 @@ class SessionStore:
         missing: Iterable[str] | None = None,
         sampled: Iterable[str] | None = None,
         events: Sequence[StoreEvent] = (),
+        reloaded: bool = False,
     ) -> StoreDiff:
         """Set one provider's state as a recording says it was, and publish what changed.
 
@@ -523,7 +524,7 @@ class SessionStore:
         partial fetch missed, `status` is taken as is (staleness included), `sampled` (a
         poll's) ids get a history sample of their current rates at `status.last_success`, and
         `events` join the log. No retention, staleness or transition rule runs: the recording
-        holds their outcome.
+        holds their outcome. `reloaded`: a whole moment put at once (see `StoreDiff`).
         """
         data, merge = self._data(provider), _Merge()
         old_status, sessions = data.status, data.sessions
@@ -573,6 +574,7 @@ class SessionStore:
             stale_changed=status.stale != old_status.stale,
             events=tuple(merge.events),
             sampled=None if sampled is None else tuple(SessionKey(name, s) for s in merge.sampled),
+            reloaded=reloaded,
         )
         return self._publish(diff)
 
