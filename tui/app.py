@@ -253,7 +253,7 @@ class LivetopApp(App[None]):
             return False
         # A first load, or a recording's moment put whole (a seek): nothing in it is news.
         initial = {
-            d.provider for d in diffs if d.added and (d.reloaded or d.provider not in self._loaded)
+            d.provider for d in diffs if d.reloaded or (d.added and d.provider not in self._loaded)
         }
         for screen in self.screen_stack:
             if isinstance(screen, LiveScreen):

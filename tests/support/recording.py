@@ -131,7 +131,7 @@ class Driven:
     """A simulator, a store and the real refresher on clocks the test moves by hand: hours of
     recording in seconds, every request still over the loopback socket."""
 
-    def __init__(self, config: Any, *, interval: float) -> None:
+    def __init__(self, config: Any, *, interval: float, rng: Any = None) -> None:
         from tui.clock import FakeClock
         from tui.sim import start_in_thread
         from tui.sim.scenario import SimClock
@@ -144,7 +144,7 @@ class Driven:
         self.settings = sim_settings(self.sim, interval=interval)
         self.interval = interval
         self.refresher = build_refresher(
-            self.settings, self.store, clock=self.clock, now=self.sim.now
+            self.settings, self.store, clock=self.clock, now=self.sim.now, rng=rng
         )
 
     def recorder(self, path: Path, **kwargs: Any) -> Recorder:

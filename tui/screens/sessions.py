@@ -5,6 +5,7 @@ one exactly as it was: cursor, filter and sort.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -189,6 +190,8 @@ class SessionsScreen(LiveScreen):
         for diff in diffs:
             if diff.stale_changed and "issue:polling" in self.filter.text.casefold():
                 self._rebuild = True  # `issue:polling` follows the provider's staleness
+            if diff.reloaded and table is not None:  # another moment: its marks are not news
+                table.expire_marks(math.inf)
             touched.update(diff.added)
             touched.update(diff.changed)
             touched.update(diff.removed)
