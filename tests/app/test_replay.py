@@ -81,7 +81,8 @@ async def test_seeking_shows_the_moment_the_live_console_showed(recorded: Record
     async with app.run_test(size=(120, 36)) as pilot:
         await opened(pilot, app, recorded.at(5).t)
         assert_shows(app, recorded, 5)
-        for step, typed in ((12, "12:00:24"), (25, "+26s"), (3, "-44s"), (30, "2026-11-22T12:01:00Z")):
+        seeks = ((12, "12:00:24"), (25, "+26s"), (3, "-44s"), (30, "2026-11-22T12:01:00Z"))
+        for step, typed in seeks:
             await pilot.press("colon", *typed, "enter")
             await moved_to(pilot, app, recorded.at(step).t)
             assert_shows(app, recorded, step)
@@ -233,7 +234,8 @@ async def test_drill_downs_answer_from_the_recording(recorded: Recorded) -> None
         parent = app.store.get(key)
         assert parent is not None
         keys = set(app.screen.query_one(SessionsTable).keys)
-        assert key in keys and all(app.store.get(k).parent_id == parent.parent_id for k in keys)  # type: ignore[union-attr]
+        assert key in keys
+        assert {getattr(app.store.get(k), "parent_id", None) for k in keys} == {parent.parent_id}
         table = app.screen.query_one(SessionsTable)
         table.select_key(key)
         await pilot.press("enter")
