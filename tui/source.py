@@ -108,7 +108,8 @@ class Timeline(Protocol):
 
     @property
     def history_key(self) -> SessionKey | None:
-        """The session whose sparklines are rebuilt at every move (the last `history` asked)."""
+        """The session whose sparklines stand as they stood at the cursor (the last one asked
+        of `history`); None after a seek, which leaves none."""
         ...
 
     def play(self, speed: float | None = None) -> None: ...

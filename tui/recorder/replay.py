@@ -6,8 +6,9 @@ and puts the result in the store (one diff per provider: the screens redraw as a
 previous/next provider failure, unhealthy session or ended session; `play(speed)` moves the
 cursor in real time times `speed` (1×–60×), applying frames as they come. The store's event
 log is the recording's last events up to the cursor; sparkline history is rebuilt for one
-session on demand (`history`), kept for that session across later moves, and grows for every
-session while playing. `clock` is the replay's clock: give it to the screens so ages and
+session on demand (`history`, a few hundred ms at 10,000 sessions: after the seek has been
+drawn), and grows for every session while the cursor moves forward; a seek clears it
+(`history_key` None: ask again). `clock` is the replay's clock: give it to the screens so ages and
 "live for" read as they did then.
 
 It is a console source (`tui.source.ConsoleSource`, mode "replay") and the replay's
@@ -164,11 +165,9 @@ class Replayer:
 
     async def seek(self, t: float, *, history_for: SessionKey | None = None) -> None:
         """Make the store stand as it stood at `t` (clamped to the recording); `history_for`:
-        the session whose sparklines to rebuild (and keep following the cursor)."""
+        the session whose sparklines to rebuild with it (else none are)."""
         async with self._lock:
-            if history_for is not None:
-                self._history_key = history_for
-            await self._seek(t)
+            await self._seek(t, history_for)
 
     async def step(self, direction: int) -> bool:
         """One poll forward (`+1`) or back (`-1`); False at either end."""
@@ -194,16 +193,16 @@ class Replayer:
         async with self._lock:
             await self._advance(t)
 
-    async def _seek(self, t: float) -> None:
+    async def _seek(self, t: float, key: SessionKey | None = None) -> None:
         rec = self._need()
         self._bounds = await self._read(rec.bounds) or self._bounds
         lo, hi = self.bounds
         t = min(max(t, lo), hi)
-        key = self._history_key
         state, events, histories = await self._read(self._build, rec, t, key)
         if state is None:
             raise RecordingError(self.path, "nothing recorded at that moment")
         self._state, self._position, self._dirty = state, t, False
+        self._history_key = key
         feed.put_state(self._store, state)
         self._store.restore(events=events, histories=histories)
 
@@ -334,12 +333,13 @@ class Replayer:
 
     async def history(self, key: SessionKey) -> tuple[Sample, ...]:
         """Load `key`'s sparkline history at the cursor into the store (others are cleared);
-        later moves keep it up to date."""
-        self._history_key = key
+        moving forward keeps it growing."""
+        self._history_key = key  # asked for: not twice
         async with self._lock:
             rec, t = self._need(), self._position
             found = await self._read(rec.histories, t, size=self._history, only=key)
             self._store.restore(histories=found)
+            self._history_key = key
             return self._store.history(key)
 
     # -- internals --------------------------------------------------------------------------

@@ -165,6 +165,9 @@ class ProviderState:
         self.sampled_at: float | None = None
         self.t = float("-inf")
         self.pos: tuple[int, int] = (0, 0)  # (chunk seq, frame index) of the next frame
+        # One session's history wanted (`Recording.histories(only=...)`): the others' changes
+        # are not applied, so only that session's row reads true (never build sessions then).
+        self.focus: str | None = None
 
     # -- reading --------------------------------------------------------------------------
 
@@ -200,6 +203,15 @@ class ProviderState:
                 row = entry.row
                 ingest, outgoing = _rate(row[INGEST]), _rate(row[OUTGOING])
                 yield entry.sid, Sample(t, ingest, outgoing, _rate(row[VIEWERS]))
+
+    def sample_of(self, sid: str) -> Sample | None:
+        """`sid`'s sample of the last poll, if the poll sampled it."""
+        ord_ = self.ords.get(sid)
+        t = self.sampled_at
+        if ord_ is None or t is None or ord_ not in self.sampled:
+            return None
+        row = self.entries[ord_].row
+        return Sample(t, _rate(row[INGEST]), _rate(row[OUTGOING]))
 
     # -- applying -------------------------------------------------------------------------
 
@@ -289,6 +301,8 @@ class ProviderState:
 
     def _change(self, change: list[Any]) -> None:
         entry = self.entries[change[0]]
+        if self.focus is not None and entry.sid != self.focus:
+            return
         entry.session, entry.pristine = None, False
         if len(change) > 3:
             entry.dover, entry.dpatch = change[3], {}

@@ -37,7 +37,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Watch",
         (
-            ("p", "pause / resume polling"),
+            ("p", "pause / resume polling (attached: following)"),
             ("r", "refresh now"),
             ("+  -", "poll more / less often"),
             ("e", "show / hide the event log"),
@@ -59,6 +59,17 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ISSUE", "where the fault is, then the provider's words:"),
             ("", "encoder ingest provider playback polling other"),
             ("VIEWERS", "watching now (Livepeer; goes first when narrow)"),
+        ),
+    ),
+    (
+        "Replay (livetop replay)",
+        (
+            ("space  p", "play / pause (1×–60×)"),
+            ("<  >", "slower / faster"),
+            (",  .  ← →", "a poll back / forward"),
+            ("[  ]", "previous / next incident: a provider failing,"),
+            ("", "a session unhealthy or ending"),
+            (":", "seek: 21:14 (UTC), -15m / +5m, ISO 8601"),
         ),
     ),
     ("App", (("Ctrl+P", "command palette: every action"), ("?", "this help"), ("q", "quit"))),

@@ -106,10 +106,13 @@ class LiveScreen(Screen[None]):
         return (replay.KEYS + kept) if self.context.timeline is not None else kept
 
     def want_history(self, key: SessionKey | None) -> None:
-        """In replay, load this session's sparklines (once; the replayer keeps them after)."""
+        """In replay, load this session's sparklines as they stood at the cursor (again after
+        a seek, which clears them; moving forward keeps them growing)."""
         timeline = self.context.timeline
         if timeline is not None and key is not None and key != timeline.history_key:
-            self.run_worker(replay.load_history(self, timeline, key), group="history")
+            # The latest cursor only: one still waiting for the file is dropped.
+            work = replay.load_history(self, timeline, key)
+            self.run_worker(work, group="history", exclusive=True)
 
     def show_timeline(self) -> None:
         """Draw the timeline bar (in replay; elsewhere there is none)."""
