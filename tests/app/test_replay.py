@@ -8,12 +8,17 @@ simulator over a loopback socket polled every 2 s for a minute, Uiza failing for
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from support.app import wait_for
 from support.replay import INTERVAL, START, Recorded, make_recording, replay_app, shown_json
@@ -26,6 +31,7 @@ from tui.store import SampleRing
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_log import EventLog, event_line
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.line_view import LineView
 from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
@@ -290,3 +296,39 @@ def test_the_replay_screen_200x50(snap_compare: Any, recorded: Recorded) -> None
     at = recorded.at(12).t
     app = replay_app(recorded, at)
     assert snap_compare(app, terminal_size=(200, 50), run_before=_ready(app, at))
+
+
+class _Age(LineView):
+    """One line: seconds since 1000 by its clock, built anew only when its memo says."""
+
+    DEFAULT_CSS = "_Age { height: 1; }"
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__(clock=lambda: clock[0])
+
+    def lines(self, width: int, height: int, top: int) -> list[Strip]:
+        return [self.memo(("age", width), partial(self._line, width))]
+
+    def _line(self, width: int) -> tuple[Strip, float]:
+        now = self.moment
+        return self.text_line(Text(f"{now - 1000:.0f}s"), width), math.floor(now) + 1
+
+
+async def test_a_clock_that_goes_back_redraws_what_depends_on_it() -> None:
+    """A replay's clock goes back on a seek: an age built later must not be reused."""
+    clock = [1005.0]
+
+    class Ages(App[None]):
+        def compose(self) -> ComposeResult:
+            yield _Age(clock)
+
+    app = Ages()
+    async with app.run_test(size=(20, 3)) as pilot:
+        age = app.query_one(_Age)
+        age.redraw()
+        await pilot.pause()
+        assert age.visible_text.split("\n")[0].strip() == "5s"
+        clock[0] = 1002.0
+        age.redraw()
+        await pilot.pause()
+        assert age.visible_text.split("\n")[0].strip() == "2s"
