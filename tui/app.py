@@ -63,11 +63,15 @@ ALERT_WINDOW = 10.0
 _WARNINGS = {EventKind.ENDED, EventKind.OVERRUN}
 # Status fields that only say when a provider is next polled and whether a poll is running.
 _SCHEDULE = frozenset({"next_poll", "polling_since"})
-# What `p` says, resumed / paused, by what feeds the console.
+# What `p` says, resumed / paused, by what feeds the console; and why r, + and - do nothing.
 _PAUSE_WORDS = {
     "live": ("polling resumed", "polling paused — p resumes"),
     "attached": ("following the recording again", "following paused — p resumes"),
     "replay": ("playing", "paused"),
+}
+_NOT_POLLING = {
+    "attached": "attached to a recording: `livetop record` polls the providers, not this console",
+    "replay": "replaying a recording: the past has no polls to hurry",
 }
 
 
@@ -138,15 +142,8 @@ class LivetopApp(App[None]):
         self.watchlist = WatchList(self.ui_state.watched)
         plan = settings.rundown if settings is not None else ()
         self.rundown = Rundown(plan, loaded_at=self.clock.time())
-        self.context = ConsoleContext(
-            feed.store,
-            feed.source,
-            feed.clock,
-            feed.providers,
-            self.watchlist,
-            self.rundown,
-            feed.timeline,
-            recording=lambda: self.recording.status,
+        self.context = ConsoleContext.of(
+            feed, self.watchlist, self.rundown, recording=lambda: self.recording.status
         )
         self._config = ConfigWatcher(config_file(settings) if settings is not None else None)
         self._reloading: asyncio.Task[None] | None = None
@@ -281,7 +278,13 @@ class LivetopApp(App[None]):
         self.redraw(tick=True)
         if self._config.path is not None and (self._reloading is None or self._reloading.done()):
             self._reloading = asyncio.create_task(self._reload(manual=False))
-        self._tell_trouble()
+        # A toast when the header starts saying something is wrong (recording stopped, the
+        # recorder attached to stopped writing); the header keeps saying it.
+        banner = self.context.banner()
+        trouble = banner is not None and banner.trouble is not None
+        if trouble and not self._trouble and banner is not None:
+            self.notify(f"{banner.text}: {banner.trouble}", severity="error", timeout=10)
+        self._trouble = trouble
 
     def judge_rundown(self) -> None:
         """What did not happen: the rundown judged against the store, its alerts published
@@ -290,15 +293,6 @@ class LivetopApp(App[None]):
 
     def on_replay_moved(self, _: ReplayMoved) -> None:
         self.redraw()
-
-    def _tell_trouble(self) -> None:
-        """A toast when the header starts saying something is wrong (recording stopped, the
-        recorder attached to stopped writing); the header keeps saying it."""
-        banner = self.context.banner()
-        trouble = banner is not None and banner.trouble is not None
-        if trouble and not self._trouble and banner is not None:
-            self.notify(f"{banner.text}: {banner.trouble}", severity="error", timeout=10)
-        self._trouble = trouble
 
     async def _continue(self) -> None:
         """The event log and sparklines the last run left in the recording (#16.6)."""
@@ -326,7 +320,7 @@ class LivetopApp(App[None]):
                 self.set_timer(wait, partial(self._toast, event.kind, bell=True))
         for kind in due:
             self._toast(kind)
-        if due and self._bell_on():
+        if due and (self.settings is None or self.settings.bell):
             self.bell()
 
     def _alerts_for(self, event: StoreEvent) -> bool:
@@ -339,9 +333,6 @@ class LivetopApp(App[None]):
             return True
         session = self.store.get(key)
         return self.watchlist.covers(key.provider, key.id, session.parent_id if session else None)
-
-    def _bell_on(self) -> bool:
-        return self.settings is None or self.settings.bell
 
     def _toast(self, kind: EventKind, *, bell: bool = False) -> None:
         group = self._held.pop(kind, [])
@@ -356,7 +347,7 @@ class LivetopApp(App[None]):
         else:
             words = kind.value.replace("_", " ")
             self.notify(f"{len(group)} × {words}", severity=severity, markup=False)
-        if bell and self._bell_on():
+        if bell and (self.settings is None or self.settings.bell):
             self.bell()
 
     async def on_event(self, event: events.Event) -> None:
@@ -452,14 +443,14 @@ class LivetopApp(App[None]):
         self.redraw(tick=True)
 
     def action_refresh_now(self) -> None:
-        if self._not_polling("r"):
+        if self._not_polling("r does"):
             return
         self.source.refresh_now()
         self.notify("refreshing", timeout=1)
 
     def action_interval(self, step: int) -> None:
         """`+` (-1) / `-` (1): scale every provider's own interval; budgets still bind."""
-        if self._not_polling("+ and -"):
+        if self._not_polling("+ and - do"):
             return
         refresher = self.refresher
         factor = refresher.scale(step)
@@ -474,11 +465,7 @@ class LivetopApp(App[None]):
         """Attached or replaying, nothing here polls: say so instead of pretending."""
         if self._refresher is not None:
             return False
-        if self.source.mode == "replay":
-            why = "replaying a recording: the past has no polls to hurry"
-        else:
-            why = "attached to a recording: `livetop record` polls the providers, not this console"
-        self.notify(f"{why} ({keys} do nothing here)", timeout=4)
+        self.notify(f"{_NOT_POLLING[self.source.mode]} ({keys} nothing here)", timeout=4)
         return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -51,8 +51,14 @@ def _pythonpath() -> str:
     return os.pathsep.join([str(ROOT), str(HERE)])
 
 
-def _env(logs: str) -> dict[str, str]:
-    return {"TERM": "xterm-256color", "LIVETOP_LOG_DIR": logs, "PYTHONPATH": _pythonpath()}
+def _env(work: str) -> dict[str, str]:
+    """Logs and remembered choices (the sort order) in the run's own folder."""
+    return {
+        "TERM": "xterm-256color",
+        "LIVETOP_LOG_DIR": work,
+        "LIVETOP_STATE_DIR": work,
+        "PYTHONPATH": _pythonpath(),
+    }
 
 
 def _settle(prog: PtyProgram, limit: float = 10.0) -> None:

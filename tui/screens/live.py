@@ -23,7 +23,7 @@ from tui.clock import Clock
 from tui.models import SessionKey
 from tui.recorder.status import RecordingStatus
 from tui.screens import replay
-from tui.source import Banner, ConsoleSource, Timeline
+from tui.source import Banner, ConsoleSource, Feed, Timeline
 from tui.store import SessionStore, StoreDiff
 from tui.watch import WatchList
 
@@ -47,6 +47,27 @@ class ConsoleContext:
     rundown: Rundown = field(default_factory=lambda: Rundown(loaded_at=0.0))
     timeline: Timeline | None = None
     recording: Callable[[], RecordingStatus | None] = _no_recording
+
+    @classmethod
+    def of(
+        cls,
+        feed: Feed,
+        watch: WatchList,
+        rundown: Rundown,
+        *,
+        recording: Callable[[], RecordingStatus | None],
+    ) -> ConsoleContext:
+        """The context of a console fed by `feed`; `recording`: its own recording's status."""
+        return cls(
+            feed.store,
+            feed.source,
+            feed.clock,
+            feed.providers,
+            watch,
+            rundown,
+            feed.timeline,
+            recording,
+        )
 
     def now(self) -> datetime:
         """Now as the screens show it: to the whole second, as the header's clock reads, so
