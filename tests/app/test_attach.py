@@ -84,6 +84,9 @@ async def test_an_attached_console_follows_the_recorder_and_asks_nothing(
             await wait_for(pilot, lambda: "recorder stopped" in header(app), limit=15)
             assert "ATTACHED · recording.db ⚠" in header(app)
             assert any("recorder stopped" in t for t in toasts(app))
+            # What it showed last stays, marked stale as it ages.
+            await wait_for(pilot, lambda: all(s.stale for s in app.store.statuses()))
+            assert app.store.get(with_parent.key) is not None
             await pilot.press("q")
     finally:
         if proc.poll() is None:

@@ -190,6 +190,9 @@ class Follower:
                     log.warning("follow: %s", exc)
                 self.status = FollowStatus(self.status.last, self.status.writer, str(exc))
                 self._state = None  # start again from a fresh state next time
+            # Age-based staleness, as a polling console's store gets it: data the recorder
+            # stopped bringing is marked stale on screen (the last good data stays).
+            self._store.tick()
 
     async def _load(self) -> None:
         rec = self._rec

@@ -20,7 +20,9 @@ from tui.store import SessionStore
 def attach_feed(path: Path) -> Feed:
     """A console following the recording at `path` (blocking; `RecordingError`)."""
     providers = _providers(path, None, None)[0]
-    store = SessionStore()
+    # A poll reaches a follower up to ~1.5 s after the recorder took it (it commits once a
+    # second, the follower reads twice): one interval more before data counts as stale.
+    store = SessionStore(stale_after=4.0)
     return Feed(store, Follower(store, path), SystemClock(), providers)
 
 
