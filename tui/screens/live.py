@@ -17,6 +17,7 @@ from typing import ClassVar
 from textual.app import SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.worker import Worker
 
 from tui.absence import Rundown
 from tui.clock import Clock
@@ -108,6 +109,7 @@ class LiveScreen(Screen[None]):
         super().__init__()
         self.context = context
         self.ready = False  # its widgets are composed: set by the subclass's on_mount
+        self._history_asked: tuple[SessionKey, Worker[None]] | None = None  # in replay
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The replay keys exist only in replay; elsewhere the key goes on to other bindings.
@@ -130,10 +132,15 @@ class LiveScreen(Screen[None]):
         """In replay, load this session's sparklines as they stood at the cursor (again after
         a seek, which clears them; moving forward keeps them growing)."""
         timeline = self.context.timeline
-        if timeline is not None and key is not None and key != timeline.history_key:
-            # The latest cursor only: one still waiting for the file is dropped.
-            work = replay.load_history(self, timeline, key)
-            self.run_worker(work, group="history", exclusive=True)
+        if timeline is None or key is None or key == timeline.history_key:
+            return
+        asked = self._history_asked
+        if asked is not None and asked[0] == key and not asked[1].is_finished:
+            return  # on its way
+        # The latest cursor only: one that was waiting is dropped (scrolling past rows costs
+        # nothing; the one the cursor rests on is loaded).
+        work = replay.load_history(self, timeline, key)
+        self._history_asked = (key, self.run_worker(work, group="history", exclusive=True))
 
     def show_timeline(self) -> None:
         """Draw the timeline bar (in replay; elsewhere there is none)."""

@@ -5,6 +5,7 @@ stands at the new moment, posts `ReplayMoved` so the app draws at once."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -16,6 +17,8 @@ from textual.widgets import Input
 from tui.models import SessionKey
 from tui.source import Timeline
 from tui.widgets.timeline_bar import TimelineBar
+
+HISTORY_AFTER = 0.15  # seconds the cursor rests on a session before its history is rebuilt
 
 
 class ReplayMoved(Message):
@@ -117,9 +120,11 @@ async def _move(screen: Screen[None], timeline: Timeline, move: str, t: float = 
 
 
 async def load_history(screen: Screen[None], timeline: Timeline, key: SessionKey) -> None:
-    """The session's sparklines as they stood at the cursor, then a redraw."""
+    """The session's sparklines as they stood at the cursor, then a redraw; after a pause, so
+    that a cursor passing over rows (j j j) asks for none of theirs."""
     from tui.recorder.db import RecordingError
 
+    await asyncio.sleep(HISTORY_AFTER)
     try:
         await timeline.history(key)
     except RecordingError:
