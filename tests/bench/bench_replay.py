@@ -94,7 +94,7 @@ def seek(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     cols, rows = (int(n) for n in args.size.lower().split("x"))
     start = datetime.fromtimestamp(lo + (hi - lo) / 2, UTC).isoformat()
-    argv = [sys.executable, os.environ.get("BENCH_LAUNCH", str(HERE / "launch.py")), "replay", args.recording, "--at", start]
+    argv = [sys.executable, str(HERE / "launch.py"), "replay", args.recording, "--at", start]
     with tempfile.TemporaryDirectory(prefix="livetop-bench-") as logs:
         prog = PtyProgram(argv, size=(cols, rows), env=_env(logs), row_marker=ROW)
         try:
