@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
@@ -35,6 +36,10 @@ class Run:
     id: int
     started: float
     providers: tuple[tuple[str, str], ...]  # (name, kind)
+
+
+class Interrupted(Exception):
+    """A long read was told to stop (`histories(stop=...)`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +279,16 @@ class Recording:
     # -- sparkline history --------------------------------------------------------------------
 
     def histories(
-        self, t: float, *, size: int = 120, only: SessionKey | None = None
+        self,
+        t: float,
+        *,
+        size: int = 120,
+        only: SessionKey | None = None,
+        stop: threading.Event | None = None,
     ) -> dict[SessionKey, list[Sample]]:
         """The samples each session's sparkline held at `t` (the last `size` polls' worth),
-        rebuilt from the polls' sampled sets and the rates then; `only` one session's."""
+        rebuilt from the polls' sampled sets and the rates then; `only` one session's. Once
+        `stop` is set, `Interrupted` (a replay's move wants the file)."""
         run = self.run_at(t)
         if run is None:
             return {}
@@ -299,6 +310,8 @@ class Recording:
                 provider.focus = only.id  # the others' changes are skipped: 3x faster
             rings: dict[str, deque[Sample]] = {}
             for applied in self.advance(provider, run, t, build=False, keyframes=True):
+                if stop is not None and stop.is_set():
+                    raise Interrupted
                 if applied.sampled is None or applied.t < start:
                     continue
                 if only is not None:

@@ -7,8 +7,9 @@ previous/next provider failure, unhealthy session or ended session; `play(speed)
 cursor in real time times `speed` (1×–60×), applying frames as they come. The store's event
 log is the recording's last events up to the cursor; sparkline history is rebuilt for one
 session on demand (`history`, a few hundred ms at 10,000 sessions: after the seek has been
-drawn), and grows for every session while the cursor moves forward; a seek clears it
-(`history_key` None: ask again). `clock` is the replay's clock: give it to the screens so ages and
+drawn; a move asked meanwhile stops it, so a key never waits for sparklines), and grows for
+every session while the cursor moves forward; a seek clears it (`history_key` None: ask
+again). `clock` is the replay's clock: give it to the screens so ages and
 "live for" read as they did then.
 
 It is a console source (`tui.source.ConsoleSource`, mode "replay") and the replay's
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +38,7 @@ from tui.models import FetchResult, Session, SessionKey
 from tui.providers.errors import ProviderError
 from tui.recorder import feed
 from tui.recorder.db import RecordingError
-from tui.recorder.reader import Incident, Recording, State
+from tui.recorder.reader import Incident, Interrupted, Recording, State
 from tui.recorder.state import Applied
 from tui.source import Banner, Mode
 from tui.store import SessionStore
@@ -95,6 +97,9 @@ class Replayer:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="livetop-replay")
         self._dirty = False  # a move was cancelled half way: the state is not the store's
         self._history_key: SessionKey | None = None  # whose sparklines follow the cursor
+        # The latest history rebuild's stop: a move asked for (or a later rebuild) sets it,
+        # and the rebuild gives way, whether reading or still waiting for its turn.
+        self._history_stop = threading.Event()
         self.error: str | None = None  # why the recording could not be opened
         self.clock = ReplayClock(self)
 
@@ -166,11 +171,13 @@ class Replayer:
     async def seek(self, t: float, *, history_for: SessionKey | None = None) -> None:
         """Make the store stand as it stood at `t` (clamped to the recording); `history_for`:
         the session whose sparklines to rebuild with it (else none are)."""
+        self._history_stop.set()
         async with self._lock:
             await self._seek(t, history_for)
 
     async def step(self, direction: int) -> bool:
         """One poll forward (`+1`) or back (`-1`); False at either end."""
+        self._history_stop.set()
         async with self._lock:
             rec = self._need()
             target = await self._read(rec.next_poll, self._position, forward=direction > 0)
@@ -181,6 +188,7 @@ class Replayer:
 
     async def incident(self, *, forward: bool) -> Incident | None:
         """Jump to the next (or previous) incident; None, not moving, when there is none."""
+        self._history_stop.set()
         async with self._lock:
             rec = self._need()
             found = await self._read(rec.incident, self._position, forward=forward)
@@ -333,11 +341,22 @@ class Replayer:
 
     async def history(self, key: SessionKey) -> tuple[Sample, ...]:
         """Load `key`'s sparkline history at the cursor into the store (others are cleared);
-        moving forward keeps it growing."""
+        moving forward keeps it growing. A move asked meanwhile, even before this one's turn,
+        goes first: then nothing is loaded (`history_key` None: ask again at the new moment).
+        A later `history` supersedes this one the same way."""
         self._history_key = key  # asked for: not twice
+        self._history_stop.set()  # an earlier rebuild, still reading, is no longer wanted
+        stop = self._history_stop = threading.Event()
         async with self._lock:
             rec, t = self._need(), self._position
-            found = await self._read(rec.histories, t, size=self._history, only=key)
+            try:
+                if stop.is_set():
+                    raise Interrupted
+                found = await self._read(rec.histories, t, size=self._history, only=key, stop=stop)
+            except Interrupted:
+                if stop is self._history_stop:  # a move's doing (not a later history's)
+                    self._history_key = None
+                return ()
             self._store.restore(histories=found)
             self._history_key = key
             return self._store.history(key)
