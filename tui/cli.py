@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "events",
         help="print a recording's event log",
         description="Print the event log a recording holds (sessions live, unhealthy,\n"
-        "recovered, ended; providers failing and back). " + _TIME,
+        "recovered, ended; providers failing and back).\n" + _TIME,
         formatter_class=raw,
     )
     _recording_options(events, "the recording to read (default: " + _DB + ")")
@@ -289,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         "replay",
         help="the console on a recording's past: play, step, seek, jump to incidents",
         description="Open the console on a recording as it stood at a moment, with a timeline\n"
-        "to play it (1x-60x), step poll by poll, seek, and jump to incidents. " + _TIME,
+        "to play it (1x-60x), step poll by poll, seek, and jump to incidents.\n" + _TIME + "\n\n"
+        "keys: space play/pause, < > slower/faster, , . (or arrows) a poll back/forward,\n"
+        "[ ] previous/next incident, : seek; ? lists every key.",
         formatter_class=raw,
     )
     replay.add_argument(

@@ -40,6 +40,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("p", "pause / resume polling (attached: following)"),
             ("r", "refresh now"),
             ("+  -", "poll more / less often"),
+            ("", "attached or in replay nothing polls: r + - say so"),
             ("e", "show / hide the event log"),
             ("w", "watch the row's stream, entity or call (★, first)"),
             ("W", "watch only this session; w or W again: stop"),
