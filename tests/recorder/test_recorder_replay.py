@@ -72,6 +72,8 @@ def test_sparkline_history_is_rebuilt_sample_for_sample(live: Live) -> None:
                 for sample in rebuilt.get(key, []):
                     ring.append(*sample)
                 assert ring.samples() == samples, key
+            for key in list(moment.histories)[:5]:  # one session's alone: the same samples
+                assert rec.histories(moment.t, only=key) == {key: rebuilt[key]}
 
 
 def test_the_event_log_is_the_live_one(live: Live) -> None:

@@ -200,9 +200,7 @@ class ProviderState:
         for o in self.sampled:
             entry = self.entries.get(o)
             if entry is not None:
-                row = entry.row
-                ingest, outgoing = _rate(row[INGEST]), _rate(row[OUTGOING])
-                yield entry.sid, Sample(t, ingest, outgoing, _rate(row[VIEWERS]))
+                yield entry.sid, _sample(t, entry.row)
 
     def sample_of(self, sid: str) -> Sample | None:
         """`sid`'s sample of the last poll, if the poll sampled it."""
@@ -210,8 +208,7 @@ class ProviderState:
         t = self.sampled_at
         if ord_ is None or t is None or ord_ not in self.sampled:
             return None
-        row = self.entries[ord_].row
-        return Sample(t, _rate(row[INGEST]), _rate(row[OUTGOING]))
+        return _sample(t, self.entries[ord_].row)
 
     # -- applying -------------------------------------------------------------------------
 
@@ -320,6 +317,11 @@ def _pairs(entry: _Entry, flat: list[Any], *, absolute: bool) -> None:
             dpatch[key] = value if absolute else dpatch[key] + value
         else:
             raise Damaged("bad field code")
+
+
+def _sample(t: float, row: list[Any]) -> Sample:
+    """What a poll at `t` sampled of a session's row (the sparklines' one point)."""
+    return Sample(t, _rate(row[INGEST]), _rate(row[OUTGOING]), _rate(row[VIEWERS]))
 
 
 def _rate(value: Any) -> float | None:
