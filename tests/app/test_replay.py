@@ -289,7 +289,16 @@ def _ready(app: LivetopApp, at: float) -> Any:
 def test_the_replay_screen_80x24(snap_compare: Any, recorded: Recorded) -> None:
     at = recorded.at(12).t  # Uiza failing: its rows stale
     app = replay_app(recorded, at)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_ready(app, at))
+    headers: list[str] = []
+
+    async def run_before(pilot: Any) -> None:
+        await _ready(app, at)(pilot)
+        headers.append(app.screen.query_one(StatusHeader).visible_text)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    # Beside REPLAY the viewers affected give way (the count of unhealthy stays): the clock reads.
+    assert " REPLAY " in headers[0] and "▲ 4 unhealthy  ~" in headers[0], headers
+    assert headers[0].rstrip().endswith("UTC"), headers
 
 
 def test_the_replay_screen_200x50(snap_compare: Any, recorded: Recorded) -> None:

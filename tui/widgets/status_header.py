@@ -53,11 +53,13 @@ class StatusHeader(LineView):
 
     def status_text(self, room: int | None = None) -> Text:
         """Everything left of the clock; the trail (scope and filter) gives way first, cut
-        from its start, then "viewers affected" shortens to "viewers", so that counts and the
-        clock always read."""
-        text = self._counts_text(long=True)
-        if room is not None and text.cell_len + 2 > room:
-            text = self._counts_text(long=False)
+        from its start, then "viewers affected" shortens to "viewers", then goes (beside a
+        banner, at 80 columns), so that counts and the clock always read."""
+        text = self._counts_text(viewers=2)
+        for viewers in (1, 0):
+            if room is None or text.cell_len + 2 <= room:
+                break
+            text = self._counts_text(viewers=viewers)
         banner = self._banner
         if banner is not None and banner.trouble:  # what is wrong, in what room is left
             left = (room if room is not None else 1 << 30) - text.cell_len - 2
@@ -73,7 +75,8 @@ class StatusHeader(LineView):
             text.append(f"  {crumbs}", "italic")
         return text
 
-    def _counts_text(self, *, long: bool) -> Text:
+    def _counts_text(self, *, viewers: int) -> Text:
+        """The counts; `viewers`: 2 "· 13 viewers affected", 1 "· 13 viewers", 0 neither."""
         c = self._counts
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" livetop ", "bold")
@@ -84,9 +87,9 @@ class StatusHeader(LineView):
         text.append(f" ● {c.live} live ", "bold")
         if c.unhealthy:
             affected = ""
-            if c.affected is not None:  # who is watching the streams in trouble
+            if c.affected is not None and viewers:  # who is watching the streams in trouble
                 who = "viewer" if c.affected == 1 else "viewers"
-                affected = f"· {fmt.count(c.affected)} {who}{' affected' if long else ''} "
+                affected = f"· {fmt.count(c.affected)} {who}{' affected' * (viewers > 1)} "
             text.append(f" ▲ {c.unhealthy} unhealthy {affected}", "bold reverse")
         else:
             text.append(" 0 unhealthy ")
