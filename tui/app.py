@@ -16,11 +16,9 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import time
 from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,7 +32,8 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui import ui_state
-from tui.absence import ABSENCES, Rundown
+from tui.absence import Rundown
+from tui.alerts import Alerts
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import ConfigError, Settings
@@ -47,32 +46,13 @@ from tui.screens.live import ConsoleContext, LiveScreen
 from tui.screens.replay import ReplayMoved
 from tui.screens.sessions import SessionsScreen
 from tui.session_list import SortKey, SortOrder
-from tui.source import Feed
-from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
+from tui.source import NOT_POLLING, PAUSE_WORDS, Feed
+from tui.store import SessionStore, StoreDiff
 from tui.textual_touches import install_partial_updates, quiet_driver_class
 from tui.watch import WatchList
 
-ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED, *ABSENCES}
-# Alerts about one session: with `alerts = "watched"` only a watched session's raise one.
-SESSION_ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED}
-# At most one toast per kind this often (real seconds: toasts are for people); what comes in
-# between is counted into one toast at the end of the window. With thousands of sessions
-# something ends or falters on every poll, and a toast a poll would be noise, not an alert
-# (and each one repaints the lines under it).
-ALERT_WINDOW = 10.0
-_WARNINGS = {EventKind.ENDED, EventKind.OVERRUN}
 # Status fields that only say when a provider is next polled and whether a poll is running.
 _SCHEDULE = frozenset({"next_poll", "polling_since"})
-# What `p` says, resumed / paused, by what feeds the console; and why r, + and - do nothing.
-_PAUSE_WORDS = {
-    "live": ("polling resumed", "polling paused — p resumes"),
-    "attached": ("following the recording again", "following paused — p resumes"),
-    "replay": ("playing", "paused"),
-}
-_NOT_POLLING = {
-    "attached": "attached to a recording: `livetop record` polls the providers, not this console",
-    "replay": "replaying a recording: the past has no polls to hurry",
-}
 
 
 def styles_path() -> Path:
@@ -147,12 +127,11 @@ class LivetopApp(App[None]):
         )
         self._config = ConfigWatcher(config_file(settings) if settings is not None else None)
         self._reloading: asyncio.Task[None] | None = None
+        self.alerts = Alerts(self, self.store, self.watchlist, lambda: self.settings)
         self._trouble = False  # the header's banner says something is wrong (told once)
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []
         self._loaded: set[str] = set()  # providers past their first load (for "new" marks)
-        self._held: dict[EventKind, list[StoreEvent]] = {}  # alerts waiting for their window
-        self._next_alert: dict[EventKind, float] = {}  # when a kind's next toast may show
         self._unsubscribe = self.store.subscribe(self._on_store)
         self._collector = Collector()
 
@@ -259,7 +238,7 @@ class LivetopApp(App[None]):
         if all(s.last_success is not None for s in self.store.statuses()):
             self._collector.loaded()
         if self.context.timeline is None:  # a replay's incidents are long over: no alarms
-            self._alert([e for d in diffs for e in d.events])
+            self.alerts.raise_events(e for d in diffs for e in d.events)
         return any(d.added or d.events or d.reloaded for d in diffs)
 
     def redraw(self, *, tick: bool = False) -> None:
@@ -288,7 +267,7 @@ class LivetopApp(App[None]):
 
     def judge_rundown(self) -> None:
         """What did not happen: the rundown judged against the store, its alerts published
-        (they reach the event log, the screens and `_alert` as a poll's events do)."""
+        (they reach the event log, the screens and the alerts as a poll's events do)."""
         self.rundown.publish(self.store, self.clock.time())
 
     def on_replay_moved(self, _: ReplayMoved) -> None:
@@ -300,55 +279,6 @@ class LivetopApp(App[None]):
 
         if await continue_from(self.store, self.recording.status.path, self.clock.time()):
             self.redraw()
-
-    def _alert(self, events: Iterable[StoreEvent]) -> None:
-        """A toast and the bell: one toast per kind per update (50 failures are one toast), and
-        at most one per kind per `ALERT_WINDOW`; later ones wait and are shown together."""
-        now = time.monotonic()
-        due: list[EventKind] = []
-        for event in events:
-            if event.kind not in ALERTS or not self._alerts_for(event):
-                continue
-            held = self._held.setdefault(event.kind, [])
-            held.append(event)
-            if len(held) > 1:
-                continue  # a toast of this kind is already due or waiting
-            wait = self._next_alert.get(event.kind, now) - now
-            if wait <= 0:
-                due.append(event.kind)
-            else:
-                self.set_timer(wait, partial(self._toast, event.kind, bell=True))
-        for kind in due:
-            self._toast(kind)
-        if due and (self.settings is None or self.settings.bell):
-            self.bell()
-
-    def _alerts_for(self, event: StoreEvent) -> bool:
-        """With `alerts = "watched"`, a session's alert only when it is watched; a provider's
-        and the rundown's always (the event log keeps everything either way)."""
-        if self.settings is None or self.settings.alerts == "all":
-            return True
-        key = event.key
-        if event.kind not in SESSION_ALERTS or key is None:
-            return True
-        session = self.store.get(key)
-        return self.watchlist.covers(key.provider, key.id, session.parent_id if session else None)
-
-    def _toast(self, kind: EventKind, *, bell: bool = False) -> None:
-        group = self._held.pop(kind, [])
-        if not group:
-            return
-        self._next_alert[kind] = time.monotonic() + ALERT_WINDOW
-        from tui.widgets.event_log import event_line
-
-        severity: SeverityLevel = "warning" if kind in _WARNINGS else "error"
-        if len(group) == 1:
-            self.notify(event_line(group[0]).plain, severity=severity, markup=False)
-        else:
-            words = kind.value.replace("_", " ")
-            self.notify(f"{len(group)} × {words}", severity=severity, markup=False)
-        if bell and (self.settings is None or self.settings.bell):
-            self.bell()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -390,7 +320,7 @@ class LivetopApp(App[None]):
         """`p`: pause or resume polling; attached, following the recording; in replay,
         playing it."""
         source = self.source
-        resumed, paused = _PAUSE_WORDS[source.mode]
+        resumed, paused = PAUSE_WORDS[source.mode]
         if source.paused:
             source.resume()
             self.notify(resumed, timeout=2)
@@ -409,7 +339,7 @@ class LivetopApp(App[None]):
 
     def action_reload(self) -> None:
         """Ctrl+R: load the config file again now (it is also reloaded when it changes)."""
-        if self._not_polling("Ctrl+R"):
+        if self._not_polling("Ctrl+R does"):
             return
         if self._config.path is None:
             self.notify("no config file to reload: this is the demo", timeout=3)
@@ -465,7 +395,7 @@ class LivetopApp(App[None]):
         """Attached or replaying, nothing here polls: say so instead of pretending."""
         if self._refresher is not None:
             return False
-        self.notify(f"{_NOT_POLLING[self.source.mode]} ({keys} nothing here)", timeout=4)
+        self.notify(f"{NOT_POLLING[self.source.mode]} ({keys} nothing here)", timeout=4)
         return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

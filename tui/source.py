@@ -21,6 +21,16 @@ from tui.store import SessionStore
 from tui.store_types import Sample, StoreEvent
 
 Mode = Literal["live", "attached", "replay"]
+# What `p` says, resumed / paused, by what feeds the console; and why r, + and - do nothing.
+PAUSE_WORDS: dict[Mode, tuple[str, str]] = {
+    "live": ("polling resumed", "polling paused — p resumes"),
+    "attached": ("following the recording again", "following paused — p resumes"),
+    "replay": ("playing", "paused"),
+}
+NOT_POLLING: dict[Mode, str] = {
+    "attached": "attached to a recording: `livetop record` polls the providers, not this console",
+    "replay": "replaying a recording: the past has no polls to hurry",
+}
 
 
 @dataclass(frozen=True, slots=True)
