@@ -25,6 +25,7 @@ from support.replay import INTERVAL, START, Recorded, make_recording, replay_app
 from tui.app import LivetopApp
 from tui.models import SessionKey
 from tui.recorder.reader import Recording
+from tui.screens.rundown import RundownScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sessions import RelatedScreen
 from tui.store import SampleRing
@@ -33,6 +34,7 @@ from tui.widgets.event_log import EventLog, event_line
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.line_view import LineView
 from tui.widgets.provider_bar import ProviderBar
+from tui.widgets.rundown_view import RundownView
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
 from tui.widgets.timeline_bar import TimelineBar
@@ -260,7 +262,7 @@ async def test_polling_keys_say_they_mean_nothing_here(recorded: Recorded) -> No
         await opened(pilot, app, recorded.at(4).t)
         keys = app.screen.query_one(KeyBar).visible_text
         assert "space play" in keys and " refresh" not in keys and " pace" not in keys
-        for key in ("r", "plus", "minus"):
+        for key in ("r", "plus", "minus", "ctrl+r"):
             before = len(toasts(app))
             await pilot.press(key)
             assert "replaying a recording" in " ".join(toasts(app)[before:])
@@ -269,6 +271,24 @@ async def test_polling_keys_say_they_mean_nothing_here(recorded: Recorded) -> No
         assert not timeline(app).paused
         await pilot.press("p")
         assert timeline(app).paused
+
+
+async def test_the_rundown_in_replay_says_where_the_plan_is(recorded: Recorded) -> None:
+    at = recorded.at(4).t
+    app = replay_app(recorded, at)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(pilot, app, at)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, RundownScreen))
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert " REPLAY " in screen.query_one(StatusHeader).status_text().plain
+        assert "-" in screen.query_one(TimelineBar).visible_text  # the cursor, before the end
+        assert screen.query_one(RundownView).text.startswith("No rundown here")
+        keys = screen.query_one(KeyBar).visible_text
+        assert "space play" in keys and "reload" not in keys and " refresh" not in keys
+        await pilot.press("right_square_bracket")  # the replay keys work here too
+        await wait_for(pilot, lambda: timeline(app).position > at)
 
 
 def test_path_is_a_file(recorded: Recorded) -> None:

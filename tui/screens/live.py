@@ -124,7 +124,7 @@ class LiveScreen(Screen[None]):
         without the keys that only mean something when polling (they say so if pressed)."""
         if self.context.source.mode == "live":
             return tuple(keys)
-        polling = {"r", "+ -"} | ({"p"} if self.context.timeline is not None else set())
+        polling = {"r", "+ -", "^r"} | ({"p"} if self.context.timeline is not None else set())
         kept = tuple(k for k in keys if k[0] not in polling)
         return (replay.KEYS + kept) if self.context.timeline is not None else kept
 
