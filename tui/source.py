@@ -70,6 +70,10 @@ class ConsoleSource(Protocol):
 
     def refresh_now(self, provider: str | None = None) -> None: ...
 
+    def focus(self, key: SessionKey | None) -> None:
+        """The operator selected `key` (None: nothing): polling asks for it first."""
+        ...
+
     def banner(self, now: float) -> Banner | None:
         """What the header says about this source at wall time `now` (None: nothing)."""
         ...

@@ -124,6 +124,9 @@ class Follower:
         """Read the recording now (there is nothing to ask a provider)."""
         self._wake.set()
 
+    def focus(self, key: SessionKey | None) -> None:
+        """Nothing to ask first: the recorder polls, not this console."""
+
     @property
     def interval(self) -> float:
         intervals = [self.interval_for(name) for name in self.providers]

@@ -294,6 +294,9 @@ class Replayer:
     def refresh_now(self, provider: str | None = None) -> None:
         """Nothing to refresh: the past does not change."""
 
+    def focus(self, key: SessionKey | None) -> None:
+        """Nothing to ask first: the past does not change."""
+
     async def _play(self) -> None:
         try:
             last = time.monotonic()
