@@ -11,6 +11,7 @@ fail for a while and the calls provider fail now and then (partial fetches: stal
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -74,6 +75,29 @@ def test_sparkline_history_is_rebuilt_sample_for_sample(live: Live) -> None:
                 assert ring.samples() == samples, key
             for key in list(moment.histories)[:5]:  # one session's alone: the same samples
                 assert rec.histories(moment.t, only=key) == {key: rebuilt[key]}
+
+
+def test_what_a_seek_builds_is_freed_without_the_garbage_collector(live: Live) -> None:
+    """Sessions built from a recording's pages (and their details, read or not) hold no
+    reference cycle: a page dropped from the reader's cache is freed at once. A cycle per page
+    piles up until a full collection walks it: a million objects, seconds with the screen held
+    (the reader's thread holds the interpreter meanwhile)."""
+    gc.collect()
+    gc.disable()
+    try:
+        rec = Recording(live.path)
+        for moment in live.moments[::4]:
+            state = rec.state_at(moment.t)
+            assert state is not None
+            for provider in state.providers.values():
+                for session in provider.sessions()[:20]:
+                    assert isinstance(dict(session.details), dict)  # decoded, as the pane does
+        rec.close()
+        del rec, state, provider, session
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0
 
 
 def test_the_event_log_is_the_live_one(live: Live) -> None:
