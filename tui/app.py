@@ -16,11 +16,9 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import time
 from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,29 +32,25 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui import ui_state
-from tui.absence import ABSENCES, Rundown
+from tui.absence import Rundown
+from tui.alerts import Alerts
 from tui.clock import Clock, SystemClock
 from tui.collector import Collector
 from tui.config import ConfigError, Settings
 from tui.config_watch import ConfigWatcher, apply_settings, config_file
 from tui.engine import build_refresher
+from tui.recorder import RecordingHandle, not_recording
+from tui.refresher import Refresher
 from tui.screens.help import HelpScreen
 from tui.screens.live import ConsoleContext, LiveScreen
+from tui.screens.replay import ReplayMoved
 from tui.screens.sessions import SessionsScreen
 from tui.session_list import SortKey, SortOrder
-from tui.store import EventKind, SessionStore, StoreDiff, StoreEvent
+from tui.source import NOT_POLLING, PAUSE_WORDS, Feed
+from tui.store import SessionStore, StoreDiff
 from tui.textual_touches import install_partial_updates, quiet_driver_class
 from tui.watch import WatchList
 
-ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED, EventKind.PROVIDER_FAILED, *ABSENCES}
-# Alerts about one session: with `alerts = "watched"` only a watched session's raise one.
-SESSION_ALERTS = {EventKind.UNHEALTHY, EventKind.ENDED}
-# At most one toast per kind this often (real seconds: toasts are for people); what comes in
-# between is counted into one toast at the end of the window. With thousands of sessions
-# something ends or falters on every poll, and a toast a poll would be noise, not an alert
-# (and each one repaints the lines under it).
-ALERT_WINDOW = 10.0
-_WARNINGS = {EventKind.ENDED, EventKind.OVERRUN}
 # Status fields that only say when a provider is next polled and whether a poll is running.
 _SCHEDULE = frozenset({"next_poll", "polling_since"})
 
@@ -78,7 +72,8 @@ class StoreUpdated(Message):
 
 
 class LivetopApp(App[None]):
-    """The operator console."""
+    """The operator console: polling the configured providers (`settings`), or fed by a
+    recording (`feed`: attached to one another process writes, or replaying one)."""
 
     TITLE = "livetop"
     CSS_PATH: ClassVar[Any] = styles_path()
@@ -100,8 +95,9 @@ class LivetopApp(App[None]):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None,
         *,
+        feed: Feed | None = None,
         clock: Clock | None = None,
         store: SessionStore | None = None,
         start_polling: bool = True,
@@ -111,31 +107,31 @@ class LivetopApp(App[None]):
         if self.PARTIAL_UPDATES:
             install_partial_updates()
         self.settings = settings
-        self.clock = clock or SystemClock()
-        self.store = store or SessionStore(clock=self.clock)
-        # Clients judge "live" by the app's clock, so a frozen clock freezes everything.
-        self.refresher = build_refresher(
-            settings, self.store, clock=self.clock, now=self.now, rng=rng
-        )
+        self._refresher: Refresher | None = None
+        if feed is None:
+            assert settings is not None, "a console that polls needs its settings"
+            clock = clock or SystemClock()
+            store = store or SessionStore(clock=clock)
+            # Clients judge "live" by the app's clock, so a frozen clock freezes everything.
+            self._refresher = build_refresher(settings, store, clock=clock, now=self.now, rng=rng)
+            feed = Feed(store, self._refresher, clock, tuple(p.name for p in settings.providers))
+        self.clock, self.store, self.source = feed.clock, feed.store, feed.source
+        self.recording: RecordingHandle = not_recording()  # started on mount, if it polls
         self._ui_path = ui_state.state_path()
         self.ui_state = ui_state.load(self._ui_path)  # the operator's choices of last time
         self.watchlist = WatchList(self.ui_state.watched)
-        self.rundown = Rundown(settings.rundown, loaded_at=self.clock.time())
-        self.context = ConsoleContext(
-            self.store,
-            self.refresher,
-            self.clock,
-            tuple(p.name for p in settings.providers),
-            self.watchlist,
-            self.rundown,
+        plan = settings.rundown if settings is not None else ()
+        self.rundown = Rundown(plan, loaded_at=self.clock.time())
+        self.context = ConsoleContext.of(
+            feed, self.watchlist, self.rundown, recording=lambda: self.recording.status
         )
-        self._config = ConfigWatcher(config_file(settings))
+        self._config = ConfigWatcher(config_file(settings) if settings is not None else None)
         self._reloading: asyncio.Task[None] | None = None
+        self.alerts = Alerts(self, self.store, self.watchlist, lambda: self.settings)
+        self._trouble = False  # the header's banner says something is wrong (told once)
         self._start_polling = start_polling
         self._pending: list[StoreDiff] = []
         self._loaded: set[str] = set()  # providers past their first load (for "new" marks)
-        self._held: dict[EventKind, list[StoreEvent]] = {}  # alerts waiting for their window
-        self._next_alert: dict[EventKind, float] = {}  # when a kind's next toast may show
         self._unsubscribe = self.store.subscribe(self._on_store)
         self._collector = Collector()
 
@@ -150,8 +146,15 @@ class LivetopApp(App[None]):
         return self.context.now()
 
     @property
+    def refresher(self) -> Refresher:
+        """The polling loops (a console that polls; attached or replaying there are none)."""
+        if self._refresher is None:
+            raise AttributeError("this console does not poll: it is fed by a recording")
+        return self._refresher
+
+    @property
     def paused(self) -> bool:
-        return self.refresher.paused
+        return self.source.paused
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -161,11 +164,14 @@ class LivetopApp(App[None]):
             self.theme = self.ui_state.theme
         self.push_screen(SessionsScreen(self.context, order=self._remembered_order()))
         self._ticker = self.set_interval(1.0, self._tick)
-        from tui.recorder import start_recording  # the recorder's thread opens the file
+        if self._refresher is not None and self.settings is not None:
+            from tui.recorder import start_recording  # the recorder's thread opens the file
 
-        self.recording = start_recording(self.store, self.settings)
+            self.recording = start_recording(self.store, self.settings)
+            if self.recording.status.state != "off":
+                self.run_worker(self._continue(), name="continuity")
         if self._start_polling:
-            self.refresher.start()
+            self.source.start()
         # An SSH drop hangs up the terminal: leave at once instead of spinning on a dead tty.
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
@@ -174,7 +180,7 @@ class LivetopApp(App[None]):
         if self._reloading is not None:
             self._reloading.cancel()
         self._unsubscribe()
-        await self.refresher.stop()
+        await self.source.stop()
         self.recording.close()
         self._collector.stop()
 
@@ -221,15 +227,19 @@ class LivetopApp(App[None]):
         # A poll can finish while the app is closing, after its screens are gone.
         if not diffs or not self.screen_stack:
             return False
-        initial = {d.provider for d in diffs if d.added and d.provider not in self._loaded}
+        # A first load, or a recording's moment put whole (a seek): nothing in it is news.
+        initial = {
+            d.provider for d in diffs if d.reloaded or (d.added and d.provider not in self._loaded)
+        }
         for screen in self.screen_stack:
             if isinstance(screen, LiveScreen):
                 screen.note(diffs, initial)
         self._loaded.update(d.provider for d in diffs if d.added or d.changed)
         if all(s.last_success is not None for s in self.store.statuses()):
             self._collector.loaded()
-        self._alert([e for d in diffs for e in d.events])
-        return any(d.added or d.events for d in diffs)
+        if self.context.timeline is None:  # a replay's incidents are long over: no alarms
+            self.alerts.raise_events(e for d in diffs for e in d.events)
+        return any(d.added or d.events or d.reloaded for d in diffs)
 
     def redraw(self, *, tick: bool = False) -> None:
         """Draw the shown screen from the store now, with whatever is still queued. `tick`:
@@ -247,60 +257,28 @@ class LivetopApp(App[None]):
         self.redraw(tick=True)
         if self._config.path is not None and (self._reloading is None or self._reloading.done()):
             self._reloading = asyncio.create_task(self._reload(manual=False))
+        # A toast when the header starts saying something is wrong (recording stopped, the
+        # recorder attached to stopped writing); the header keeps saying it.
+        banner = self.context.banner()
+        trouble = banner is not None and banner.trouble is not None
+        if trouble and not self._trouble and banner is not None:
+            self.notify(f"{banner.text}: {banner.trouble}", severity="error", timeout=10)
+        self._trouble = trouble
 
     def judge_rundown(self) -> None:
         """What did not happen: the rundown judged against the store, its alerts published
-        (they reach the event log, the screens and `_alert` as a poll's events do)."""
+        (they reach the event log, the screens and the alerts as a poll's events do)."""
         self.rundown.publish(self.store, self.clock.time())
 
-    def _alert(self, events: Iterable[StoreEvent]) -> None:
-        """A toast and the bell: one toast per kind per update (50 failures are one toast), and
-        at most one per kind per `ALERT_WINDOW`; later ones wait and are shown together."""
-        now = time.monotonic()
-        due: list[EventKind] = []
-        for event in events:
-            if event.kind not in ALERTS or not self._alerts_for(event):
-                continue
-            held = self._held.setdefault(event.kind, [])
-            held.append(event)
-            if len(held) > 1:
-                continue  # a toast of this kind is already due or waiting
-            wait = self._next_alert.get(event.kind, now) - now
-            if wait <= 0:
-                due.append(event.kind)
-            else:
-                self.set_timer(wait, partial(self._toast, event.kind, bell=True))
-        for kind in due:
-            self._toast(kind)
-        if due and self.settings.bell:
-            self.bell()
+    def on_replay_moved(self, _: ReplayMoved) -> None:
+        self.redraw()
 
-    def _alerts_for(self, event: StoreEvent) -> bool:
-        """With `alerts = "watched"`, a session's alert only when it is watched; a provider's
-        and the rundown's always (the event log keeps everything either way)."""
-        if self.settings.alerts == "all" or event.kind not in SESSION_ALERTS:
-            return True
-        key = event.key
-        if key is None:
-            return True
-        session = self.store.get(key)
-        return self.watchlist.covers(key.provider, key.id, session.parent_id if session else None)
+    async def _continue(self) -> None:
+        """The event log and sparklines the last run left in the recording (#16.6)."""
+        from tui.recorder import continue_from
 
-    def _toast(self, kind: EventKind, *, bell: bool = False) -> None:
-        group = self._held.pop(kind, [])
-        if not group:
-            return
-        self._next_alert[kind] = time.monotonic() + ALERT_WINDOW
-        from tui.widgets.event_log import event_line
-
-        severity: SeverityLevel = "warning" if kind in _WARNINGS else "error"
-        if len(group) == 1:
-            self.notify(event_line(group[0]).plain, severity=severity, markup=False)
-        else:
-            words = kind.value.replace("_", " ")
-            self.notify(f"{len(group)} × {words}", severity=severity, markup=False)
-        if bell and self.settings.bell:
-            self.bell()
+        if await continue_from(self.store, self.recording.status.path, self.clock.time()):
+            self.redraw()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -339,12 +317,16 @@ class LivetopApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_pause(self) -> None:
-        if self.refresher.paused:
-            self.refresher.resume()
-            self.notify("polling resumed", timeout=2)
+        """`p`: pause or resume polling; attached, following the recording; in replay,
+        playing it."""
+        source = self.source
+        resumed, paused = PAUSE_WORDS[source.mode]
+        if source.paused:
+            source.resume()
+            self.notify(resumed, timeout=2)
         else:
-            self.refresher.pause()
-            self.notify("polling paused — p resumes", timeout=2)
+            source.pause()
+            self.notify(paused, timeout=2)
         self.redraw(tick=True)
 
     def action_rundown(self) -> None:
@@ -357,6 +339,8 @@ class LivetopApp(App[None]):
 
     def action_reload(self) -> None:
         """Ctrl+R: load the config file again now (it is also reloaded when it changes)."""
+        if self._not_polling("Ctrl+R does"):
+            return
         if self._config.path is None:
             self.notify("no config file to reload: this is the demo", timeout=3)
         elif self._reloading is None or self._reloading.done():
@@ -379,6 +363,7 @@ class LivetopApp(App[None]):
             )
             return
         old, self.settings = self.settings, settings
+        assert old is not None, "only a console that polls has a config file to reload"
         said = await apply_settings(
             old, settings, self.refresher, self.store, self.rundown, now=self.now
         )
@@ -388,25 +373,41 @@ class LivetopApp(App[None]):
         self.redraw(tick=True)
 
     def action_refresh_now(self) -> None:
-        self.refresher.refresh_now()
+        if self._not_polling("r does"):
+            return
+        self.source.refresh_now()
         self.notify("refreshing", timeout=1)
 
     def action_interval(self, step: int) -> None:
         """`+` (-1) / `-` (1): scale every provider's own interval; budgets still bind."""
-        factor = self.refresher.scale(step)
+        if self._not_polling("+ and - do"):
+            return
+        refresher = self.refresher
+        factor = refresher.scale(step)
         paces = ", ".join(
-            f"{name} {self.refresher.interval_for(name):.3g} s"
-            + (" (budget)" if self.refresher.budget_bound(name) else "")
-            for name in self.refresher.providers
+            f"{name} {refresher.interval_for(name):.3g} s"
+            + (" (budget)" if refresher.budget_bound(name) else "")
+            for name in refresher.providers
         )
         self.notify(f"polling ×{1 / factor:g} speed: {paces}", timeout=3)
 
+    def _not_polling(self, keys: str) -> bool:
+        """Attached or replaying, nothing here polls: say so instead of pretending."""
+        if self._refresher is not None:
+            return False
+        self.notify(f"{NOT_POLLING[self.source.mode]} ({keys} nothing here)", timeout=4)
+        return True
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Pause / resume polling", "p", self.action_pause)
-        yield SystemCommand("Refresh now", "r", self.action_refresh_now)
-        yield SystemCommand("Poll more often", "+", lambda: self.action_interval(-1))
-        yield SystemCommand("Poll less often", "-", lambda: self.action_interval(1))
+        mode = self.source.mode
+        if mode != "replay":  # a replay's own commands come with its screens
+            what = "polling" if mode == "live" else "following the recording"
+            yield SystemCommand(f"Pause / resume {what}", "p", self.action_pause)
+        if mode == "live":
+            yield SystemCommand("Refresh now", "r", self.action_refresh_now)
+            yield SystemCommand("Poll more often", "+", lambda: self.action_interval(-1))
+            yield SystemCommand("Poll less often", "-", lambda: self.action_interval(1))
         yield SystemCommand("Help: keys", "?", self.action_help)
         yield SystemCommand("Tonight's rundown", "R", self.action_rundown)
         yield SystemCommand("Reload the config file", "Ctrl+R", self.action_reload)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tui.config import Settings
     from tui.demo import DemoSimulator
     from tui.sim import RunningSimulator, SimInfo
+    from tui.source import Feed
 
 EXIT_USAGE = 1
 EXIT_INTERRUPTED = 130
@@ -156,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-record", action="store_true", help="do not keep a recording (config: record = false)"
     )
+    parser.add_argument(
+        "--attach",
+        metavar="PATH",
+        nargs="?",
+        const="",
+        default=None,
+        help="follow a recording `livetop record` is writing, asking no provider anything "
+        "(default: " + _DB + ")",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snapshot = commands.add_parser(
@@ -265,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "events",
         help="print a recording's event log",
         description="Print the event log a recording holds (sessions live, unhealthy,\n"
-        "recovered, ended; providers failing and back). " + _TIME,
+        "recovered, ended; providers failing and back).\n" + _TIME,
         formatter_class=raw,
     )
     _recording_options(events, "the recording to read (default: " + _DB + ")")
@@ -274,6 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument(
         "--format", choices=("json", "table"), default="table", help="output format"
     )
+
+    replay = commands.add_parser(
+        "replay",
+        help="the console on a recording's past: play, step, seek, jump to incidents",
+        description="Open the console on a recording as it stood at a moment, with a timeline\n"
+        "to play it (1x-60x), step poll by poll, seek, and jump to incidents.\n" + _TIME + "\n\n"
+        "keys: space play/pause, < > slower/faster, , . (or arrows) a poll back/forward,\n"
+        "[ ] previous/next incident, : seek; ? lists every key.",
+        formatter_class=raw,
+    )
+    replay.add_argument(
+        "path", metavar="PATH", nargs="?", help="the recording (default: " + _DB + ")"
+    )
+    replay.add_argument("--at", metavar="TIME", help="where to start (default: its end)")
 
     simulate = commands.add_parser(
         "simulate",
@@ -348,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(_joined_times(sys.argv[1:] if argv is None else argv))
-        if args.demo and (args.config or args.command in ("init", "simulate")):
+        if args.demo and (args.config or args.command in ("init", "simulate", "replay")):
             parser.error(
                 f"--demo cannot be used with {'--config' if args.config else args.command}"
             )
@@ -357,8 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if given and not args.demo:
             parser.error(f"{given[0]} needs --demo")
-        if getattr(args, "at", None) is not None and args.recording is None:
+        if args.command == "snapshot" and args.at is not None and args.recording is None:
             parser.error("--at needs --recording")
+        if args.attach is not None and (args.demo or args.config or args.command):
+            other = "--demo" if args.demo else "--config" if args.config else args.command
+            parser.error(f"--attach cannot be used with {other}: it asks no provider anything")
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     command = _COMMANDS.get(args.command, _console)
@@ -380,12 +407,56 @@ def _console(args: argparse.Namespace) -> int:
     from tui.collector import tune
 
     tune()  # fewer garbage collections through the imports and the first load
+    if args.attach is not None:
+        return _fed(_attach_feed, args.attach)
     interactive = sys.stdin.isatty()
     with _prepared(args, console=True) as (settings, sim):
         assert sim is None or not hasattr(sim, "scenario")  # the console's runs in a process
         if args.no_record:
             settings = settings.model_copy(update={"record": False})
         code = run_console(settings, sim)
+    if interactive:
+        _leave_now(code)
+    return code
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from tui.collector import tune
+
+    tune()
+
+    def feed(path: Path) -> Feed:
+        from tui.recorder.sources import replay_feed
+
+        return replay_feed(path, args.at, err=sys.stderr)
+
+    return _fed(feed, args.path or "")
+
+
+def _attach_feed(path: Path) -> Feed:
+    from tui.recorder.sources import attach_feed
+
+    return attach_feed(path)
+
+
+def _fed(make: Callable[[Path], Feed], given: str) -> int:
+    """The console on a recording (attached or replaying): no config, no provider asked.
+    A recording that cannot be used is one line on stderr (exit 1) before any screen."""
+    from tui.recorder.db import RecordingError
+
+    interactive = sys.stdin.isatty()
+    try:
+        feed = make(_recording_path(given))
+    except (RecordingError, ValueError) as exc:
+        print(f"livetop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with ExitStack() as stack:
+        _start_logging((), stack)
+        from tui.app import LivetopApp
+
+        app = LivetopApp(None, feed=feed)
+        app.run()
+        code = app.return_code or 0
     if interactive:
         _leave_now(code)
     return code
@@ -612,6 +683,7 @@ _COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "export": _export,
     "record": _record,
     "events": _events,
+    "replay": _replay,
 }
 
 
@@ -664,7 +736,7 @@ def _prepared(
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             raise _Exit(EXIT_USAGE) from None
-        _start_logging(settings, stack)
+        _start_logging(settings.secret_values(), stack)
         yield settings, sim
 
 
@@ -703,11 +775,11 @@ def _spawn_simulator(args: argparse.Namespace) -> DemoSimulator:
         raise _Exit(EXIT_USAGE) from None
 
 
-def _start_logging(settings: Settings, stack: ExitStack) -> None:
+def _start_logging(secrets: tuple[str, ...], stack: ExitStack) -> None:
     from tui.logs import setup_logging
 
     try:
-        stack.callback(setup_logging(settings.secret_values()).close)
+        stack.callback(setup_logging(secrets).close)
     except OSError as exc:  # a read-only home must not stop the console
         print(f"livetop: warning: no log file: {exc.strerror or exc}", file=sys.stderr)
 

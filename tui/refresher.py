@@ -50,6 +50,7 @@ from tui.providers import poll_endpoint
 from tui.providers.base import Provider
 from tui.providers.errors import ProviderError
 from tui.providers.scheduler import Priority, RequestScheduler, job
+from tui.source import Banner, Mode
 from tui.store import EventKind, SessionStore, StoreDiff
 
 MAX_BACKOFF = 10.0  # a recovered provider is found within max(2 × its interval, this)
@@ -67,8 +68,10 @@ class Refresher:
     scheduler stands in) and `costs` the requests a poll is expected to make before one has
     been measured (one per watched id). `clock` and `rng` (for jitter) are injectable for
     tests. Use `start()`/`await stop()` or `async with`. `stop()` cancels the loops and closes
-    every provider client.
+    every provider client. It is the console's source when it polls (`tui.source`).
     """
+
+    mode: Mode = "live"
 
     def __init__(
         self,
@@ -183,6 +186,10 @@ class Refresher:
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(self._pollers)
+
+    def banner(self, now: float) -> Banner | None:
+        """Nothing to say: the header's counts and PAUSED tell it all."""
+        return None
 
     @property
     def paused(self) -> bool:

@@ -71,6 +71,7 @@ Subscriber = Callable[[StoreDiff], None]
 _SLOW_SUBSCRIBER = 0.05  # seconds: a subscriber this slow stalls the UI for several frames
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Session))
+_ALL_FIELDS = frozenset(_FIELDS)
 _values = attrgetter(*_FIELDS)
 _LIVE, _ENDED = SessionState.LIVE, SessionState.ENDED
 
@@ -515,6 +516,7 @@ class SessionStore:
         missing: Iterable[str] | None = None,
         sampled: Iterable[str] | None = None,
         events: Sequence[StoreEvent] = (),
+        reloaded: bool = False,
     ) -> StoreDiff:
         """Set one provider's state as a recording says it was, and publish what changed.
 
@@ -523,7 +525,8 @@ class SessionStore:
         partial fetch missed, `status` is taken as is (staleness included), `sampled` (a
         poll's) ids get a history sample of their current rates at `status.last_success`, and
         `events` join the log. No retention, staleness or transition rule runs: the recording
-        holds their outcome.
+        holds their outcome. `reloaded`: a whole moment put at once (see `StoreDiff`); a
+        session that is not the very same object counts as changed in every field.
         """
         data, merge = self._data(provider), _Merge()
         old_status, sessions = data.status, data.sessions
@@ -534,6 +537,8 @@ class SessionStore:
                 continue
             if prev is None:
                 merge.added.append(sid)
+            elif reloaded:  # not compared: a recording's details would be decoded to compare
+                merge.changed[sid] = _ALL_FIELDS
             elif prev != session:
                 merge.changed[sid] = _changed(prev, session)
             sessions[sid] = session
@@ -573,6 +578,7 @@ class SessionStore:
             stale_changed=status.stale != old_status.stale,
             events=tuple(merge.events),
             sampled=None if sampled is None else tuple(SessionKey(name, s) for s in merge.sampled),
+            reloaded=reloaded,
         )
         return self._publish(diff)
 

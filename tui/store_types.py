@@ -148,6 +148,9 @@ class StoreDiff:
     # A poll's write: the sessions that got a history sample, stamped `last_success` (what a
     # recording needs to rebuild the sparklines exactly); None when the write was not a poll.
     sampled: tuple[SessionKey, ...] | None = None
+    # A recording's whole moment put at once (a replay's seek, a follower's new run): what
+    # differs from before is not news (no "just live" marks, no alerts), as in a first load.
+    reloaded: bool = False
 
     @property
     def status_changed(self) -> bool:

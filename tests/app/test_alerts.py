@@ -38,6 +38,7 @@ async def test_bursts_collapse_into_one_toast_and_bell_can_be_off(
     sim: Any, monkeypatch: Any
 ) -> None:
     app = live_app(sim)
+    assert app.settings is not None
     app.settings = app.settings.model_copy(update={"bell": False})
     bells: list[int] = []
     monkeypatch.setattr(app, "bell", lambda: bells.append(1))

@@ -82,7 +82,8 @@ async def test_saving_the_config_reloads_it_and_keeps_what_is_on_screen(
         assert said == "config reloaded: changed calls; removed uiza; rundown: 1 item"
         assert app.store.providers == ("studio", "calls")
         assert not keys(app, "uiza") and not any(k.provider == "uiza" for k in table.keys)
-        assert app.settings.alerts == "watched" and len(app.rundown) == 1
+        assert app.settings is not None and app.settings.alerts == "watched"
+        assert len(app.rundown) == 1
         # studio is untouched: the same client, its sessions still there
         assert app.refresher._pollers["studio"].provider is studio
         assert keys(app, "studio") & shown

@@ -62,6 +62,7 @@ async def test_alerts_only_for_watched_sessions_when_asked(
     sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = live_app(sim)
+    assert app.settings is not None
     app.settings = app.settings.model_copy(update={"alerts": "watched"})
     bells: list[int] = []
     monkeypatch.setattr(app, "bell", lambda: bells.append(1))

@@ -243,6 +243,7 @@ class BaselineApp(LivetopApp):
         self.set_interval(1.0, self._tick)
         from tui.recorder import start_recording  # as the product: off for the demo
 
+        assert self.settings is not None  # the baseline polls
         self.recording = start_recording(self.store, self.settings)
         self.refresher.start()
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)

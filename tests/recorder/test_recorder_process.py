@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.recording import start_record, wait_for_polls, write_config
 from tui.models import ProviderKind
 from tui.recorder.commands import snapshot_at
 from tui.recorder.follow import Follower
@@ -33,58 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def sim() -> Iterator[RunningSimulator]:
     with start_in_thread(SimConfig(seed=11, sessions=80, churn=0.3, speed=20)) as running:
         yield running
-
-
-def write_config(sim: RunningSimulator, path: Path) -> Path:
-    """One request per poll per provider (one Uiza entity, one call), every half second."""
-    text = f"""refresh_interval = 0.5
-[[providers]]
-name = "studio"
-kind = "livepeer"
-base_url = "{sim.base_urls["livepeer"]}"
-api_key = "{sim.api_keys["livepeer"]}"
-[[providers]]
-name = "uiza"
-kind = "uiza"
-base_url = "{sim.base_urls["uiza"]}"
-api_key = "{sim.api_keys["uiza"]}"
-entity_ids = ["{sim.entity_ids[1]}"]
-[[providers]]
-name = "calls"
-kind = "calls"
-base_url = "{sim.base_urls["calls"]}"
-api_key = "{sim.api_keys["calls"]}"
-call_ids = ["{sim.call_ids[0]}"]
-interval = 0.5
-"""
-    path.write_text(text)
-    path.chmod(0o600)
-    return path
-
-
-def start_record(config: Path, db: Path, logs: Path, *more: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LIVETOP_LOG_DIR": str(logs), "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tui", "record", "--config", str(config), "--db", str(db), *more],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_for_polls(db: Path, polls: int, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if db.exists():
-            try:
-                with Recording(db) as rec:
-                    if len(rec.polls(0.0, float("inf"))) >= polls:
-                        return
-            except Exception:
-                pass
-        time.sleep(0.1)
-    raise AssertionError("the recorder did not record")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

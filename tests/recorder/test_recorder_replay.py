@@ -1,6 +1,7 @@
 """A recording rebuilds what the live store showed: the same snapshot JSON at every moment
 looked at, the same sparkline samples, the same event log; and the replayer jumps from
-incident to incident and steps poll by poll.
+incident to incident and steps poll by poll, and a move never waits for a sparkline history
+being rebuilt.
 
 One recording, made once for the module: the real refresher polls a simulator over a loopback
 socket (sped up, so sessions start, falter and end), while a fault makes the Uiza provider
@@ -10,19 +11,24 @@ fail for a while and the calls provider fail now and then (partial fetches: stal
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from support.recording import Live, record_live, sim_settings
-from tui.models import ProviderKind
+from tui.models import ProviderKind, SessionKey
 from tui.recorder import feed
 from tui.recorder.commands import snapshot_at
 from tui.recorder.feed import NotRecorded
 from tui.recorder.reader import INCIDENTS, Incident, Recording
 from tui.recorder.replay import Replayer
+from tui.recorder.state import Applied, ProviderState
 from tui.sim import Fault, SimConfig, start_in_thread
 from tui.snapshot import snapshot_from_store, snapshot_json
 from tui.store import EventKind, ProviderHealth, SampleRing, SessionStore, StoreEvent
@@ -67,6 +73,31 @@ def test_sparkline_history_is_rebuilt_sample_for_sample(live: Live) -> None:
                 for sample in rebuilt.get(key, []):
                     ring.append(*sample)
                 assert ring.samples() == samples, key
+            for key in list(moment.histories)[:5]:  # one session's alone: the same samples
+                assert rec.histories(moment.t, only=key) == {key: rebuilt[key]}
+
+
+def test_what_a_seek_builds_is_freed_without_the_garbage_collector(live: Live) -> None:
+    """Sessions built from a recording's pages (and their details, read or not) hold no
+    reference cycle: a page dropped from the reader's cache is freed at once. A cycle per page
+    piles up until a full collection walks it: a million objects, seconds with the screen held
+    (the reader's thread holds the interpreter meanwhile)."""
+    gc.collect()
+    gc.disable()
+    try:
+        rec = Recording(live.path)
+        for moment in live.moments[::4]:
+            state = rec.state_at(moment.t)
+            assert state is not None
+            for provider in state.providers.values():
+                for session in provider.sessions()[:20]:
+                    assert isinstance(dict(session.details), dict)  # decoded, as the pane does
+        rec.close()
+        del rec, state, provider, session
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0
 
 
 def test_the_event_log_is_the_live_one(live: Live) -> None:
@@ -187,3 +218,92 @@ async def test_drill_downs_in_replay_answer_from_the_recording(live: Live) -> No
 
 def test_path_type(live: Live) -> None:
     assert isinstance(live.path, Path) and live.path.stat().st_mode & 0o777 == 0o600
+
+
+# -- a move goes before a sparkline history being rebuilt ---------------------------------------
+
+
+class SlowHistories:
+    """`Recording.advance` with every frame of a one-session history rebuild (the provider
+    has a `focus`) taking `pause` seconds, counted; `reading` is set at the first one."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, pause: float = 0.05) -> None:
+        self.applied = 0
+        self.reading = threading.Event()
+        original = Recording.advance
+
+        def advance(
+            rec: Recording, provider: ProviderState, *args: Any, **kwargs: Any
+        ) -> Iterator[Applied]:
+            for applied in original(rec, provider, *args, **kwargs):
+                if provider.focus is not None:
+                    self.applied += 1
+                    self.reading.set()
+                    time.sleep(pause)
+                yield applied
+
+        monkeypatch.setattr(Recording, "advance", advance)
+
+    def reset(self) -> None:
+        self.applied = 0
+        self.reading.clear()
+
+
+async def _at_the_end(live: Live) -> tuple[Replayer, SessionKey]:
+    replayer = Replayer(SessionStore(), live.path)
+    await replayer.open()
+    key = next(k for k, h in live.moments[-1].histories.items() if len(h) >= 5)
+    assert await replayer.history(key), "the session has sparklines at the end"
+    return replayer, key
+
+
+async def test_a_move_interrupts_a_history_rebuild(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replayer, key = await _at_the_end(live)
+    slow = SlowHistories(monkeypatch)
+    assert await replayer.history(key)
+    whole = slow.applied
+    assert whole >= 5, "a rebuild applies frame after frame"
+    slow.reset()
+    rebuild = asyncio.create_task(replayer.history(key))
+    assert await asyncio.to_thread(slow.reading.wait, 10)
+    lo, hi = replayer.bounds
+    await replayer.seek((lo + hi) / 2)
+    assert replayer.position == (lo + hi) / 2
+    # The rebuild gave way within a frame or two, loaded nothing, and is to be asked again.
+    assert await rebuild == ()
+    assert slow.applied < whole / 2, (slow.applied, whole)
+    assert replayer.history_key is None
+    assert replayer.position == (lo + hi) / 2
+    await replayer.stop()
+
+
+async def test_a_move_asked_while_a_rebuild_waits_its_turn_goes_first(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replayer, key = await _at_the_end(live)
+    slow = SlowHistories(monkeypatch, pause=0.0)
+    end = replayer.bounds[1]
+    seeking = asyncio.create_task(replayer.seek(end))  # holds the file
+    rebuild = asyncio.create_task(replayer.history(key))  # waits for it
+    stepping = asyncio.create_task(replayer.step(-1))  # asked after the rebuild
+    await asyncio.gather(seeking, stepping)
+    assert await rebuild == ()
+    assert slow.applied == 0, "the rebuild never read"
+    assert replayer.position < end and replayer.history_key is None
+    await replayer.stop()
+
+
+async def test_a_later_history_supersedes_one_being_rebuilt(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replayer, key = await _at_the_end(live)
+    other = next(k for k in live.moments[-1].histories if k != key and k.provider == "studio")
+    slow = SlowHistories(monkeypatch)
+    first = asyncio.create_task(replayer.history(key))
+    assert await asyncio.to_thread(slow.reading.wait, 10)
+    samples = await replayer.history(other)
+    assert await first == ()
+    assert samples and replayer.history_key == other
+    await replayer.stop()

@@ -47,6 +47,7 @@ async def poll_each(pilot: Pilot[None], app: LivetopApp, polls: int = 2) -> None
     """Poll every provider `polls` times, one after another (a race would vary frames), and
     wait for each answer. Each poll waits for what goes beside it (Livepeer's viewers, Uiza's
     names), as a one-shot snapshot does: the same polls give the same history every run."""
+    assert app.settings is not None, "a console that polls"
     kinds = {p.name: p.kind for p in app.settings.providers}
     for name in app.refresher.providers:
         client = app.refresher.client(name)

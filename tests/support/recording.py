@@ -5,6 +5,9 @@ live store showed at chosen moments to compare with what the recording rebuilds.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from typing import Any
 from tui.config import Settings, settings_from_dict
 from tui.engine import build_refresher
 from tui.models import ProviderKind, SessionKey
+from tui.recorder.reader import Recording
 from tui.recorder.writer import Limits, Recorder
 from tui.sim import RunningSimulator
 from tui.snapshot import snapshot_from_store, snapshot_json
@@ -131,7 +135,7 @@ class Driven:
     """A simulator, a store and the real refresher on clocks the test moves by hand: hours of
     recording in seconds, every request still over the loopback socket."""
 
-    def __init__(self, config: Any, *, interval: float) -> None:
+    def __init__(self, config: Any, *, interval: float, rng: Any = None) -> None:
         from tui.clock import FakeClock
         from tui.sim import start_in_thread
         from tui.sim.scenario import SimClock
@@ -144,7 +148,7 @@ class Driven:
         self.settings = sim_settings(self.sim, interval=interval)
         self.interval = interval
         self.refresher = build_refresher(
-            self.settings, self.store, clock=self.clock, now=self.sim.now
+            self.settings, self.store, clock=self.clock, now=self.sim.now, rng=rng
         )
 
     def recorder(self, path: Path, **kwargs: Any) -> Recorder:
@@ -168,3 +172,58 @@ class Driven:
 
     def close(self) -> None:
         self.sim.stop()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_config(sim: RunningSimulator, path: Path) -> Path:
+    """One request per poll per provider (one Uiza entity, one call), every half second."""
+    text = f"""refresh_interval = 0.5
+[[providers]]
+name = "studio"
+kind = "livepeer"
+base_url = "{sim.base_urls["livepeer"]}"
+api_key = "{sim.api_keys["livepeer"]}"
+[[providers]]
+name = "uiza"
+kind = "uiza"
+base_url = "{sim.base_urls["uiza"]}"
+api_key = "{sim.api_keys["uiza"]}"
+entity_ids = ["{sim.entity_ids[1]}"]
+[[providers]]
+name = "calls"
+kind = "calls"
+base_url = "{sim.base_urls["calls"]}"
+api_key = "{sim.api_keys["calls"]}"
+call_ids = ["{sim.call_ids[0]}"]
+interval = 0.5
+"""
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def start_record(config: Path, db: Path, logs: Path, *more: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LIVETOP_LOG_DIR": str(logs), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "record", "--config", str(config), "--db", str(db), *more],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for_polls(db: Path, polls: int, limit: float = 20.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                with Recording(db) as rec:
+                    if len(rec.polls(0.0, float("inf"))) >= polls:
+                        return
+            except Exception:
+                pass
+        time.sleep(0.1)
+    raise AssertionError("the recorder did not record")

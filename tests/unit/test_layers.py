@@ -37,6 +37,8 @@ DATA_LAYER = [
     "tui.rundown_config",
     "tui.rundown_report",
     "tui.watch",
+    "tui.recorder.sources",
+    "tui.source",
 ]
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "RecordingStatus",
     "Replayer",
     "default_path",
+    "not_recording",
     "read_continuity",
     "start_recording",
 ]
@@ -92,6 +93,11 @@ class _NotRecording:
         pass
 
 
+def not_recording() -> RecordingHandle:
+    """A handle for a console that keeps no recording (attached, replaying, or told not to)."""
+    return _NotRecording()
+
+
 def default_path() -> Path:
     """Where recordings go unless told: `recording.db` in the user data directory (or in
     `$LIVETOP_DATA_DIR`)."""
@@ -130,9 +136,23 @@ class Continuity:
     events: list[StoreEvent]
     histories: dict[SessionKey, list[Sample]]
 
-    def apply(self, store: SessionStore) -> None:
-        """Put them in `store` (from the event loop, before the first redraw)."""
-        store.restore(events=self.events, histories=self.histories)
+    def apply(self, store: SessionStore, *, before: float | None = None) -> None:
+        """Put them in `store` (from the event loop; redraw afterwards). With `before` (when
+        the console started), only what was recorded before then, ahead of what the store
+        has taken in since (its first polls may have come first; they are kept)."""
+        if before is None:
+            store.restore(events=self.events, histories=self.histories)
+            return
+        events = [e for e in self.events if e.time < before]
+        events += store.events
+        histories: dict[SessionKey, list[Sample]] = {}
+        for key, samples in self.histories.items():
+            histories[key] = [s for s in samples if s.t < before]
+        for session in store.sessions():
+            now = store.history(session.key)
+            if now:
+                histories.setdefault(session.key, []).extend(now)
+        store.restore(events=events, histories=histories)
 
 
 def read_continuity(
@@ -155,3 +175,19 @@ def read_continuity(
         last_poll = rec.next_poll(bounds[1] + 1.0, forward=False) or bounds[1]
         events = rec.events(until=bounds[1], last=event_limit)
         return Continuity(events, rec.histories(last_poll, size=history_size))
+
+
+async def continue_from(store: SessionStore, path: Path | None, before: float) -> bool:
+    """A restarted console's event log and sparklines: `read_continuity` (in a thread) put in
+    `store` ahead of what it took in since `before` (its start). False, changing nothing,
+    when the recording cannot be read (the recorder's status says why)."""
+    import asyncio
+
+    from tui.recorder.db import RecordingError
+
+    try:
+        found = await asyncio.to_thread(read_continuity, path)
+    except RecordingError:
+        return False
+    found.apply(store, before=before)
+    return True

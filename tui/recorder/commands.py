@@ -177,7 +177,7 @@ def run_snapshot_at(path: Path, at: str | None, *, as_json: bool, out: TextIO, e
 
     try:
         with Recording(path) as rec:
-            t = _moment(rec, at, err)
+            t = moment(rec, at, err)
             snap = snapshot_at(rec, t)
     except (RecordingError, ValueError) as exc:
         print(f"livetop snapshot: {exc}", file=err)
@@ -186,7 +186,9 @@ def run_snapshot_at(path: Path, at: str | None, *, as_json: bool, out: TextIO, e
     return snap.exit_code
 
 
-def _moment(rec: Recording, at: str | None, err: TextIO) -> float:
+def moment(rec: Recording, at: str | None, err: TextIO | None) -> float:
+    """The moment `at` (`parse_time`; default: the recording's end) within the recording:
+    `RecordingError` before it starts; past its end, the end (said on `err`)."""
     bounds = rec.bounds()
     if bounds is None:
         raise RecordingError(rec.path, "nothing recorded yet")
@@ -195,12 +197,22 @@ def _moment(rec: Recording, at: str | None, err: TextIO) -> float:
     if t < first:
         raise RecordingError(rec.path, f"{_iso(t)} is before the recording starts ({_iso(first)})")
     if t > last:
-        print(
-            f"livetop: note: the recording ends at {_iso(last)}; this is its last state",
-            file=err,
-        )
+        if err is not None:
+            print(
+                f"livetop: note: the recording ends at {_iso(last)}; this is its last state",
+                file=err,
+            )
         t = last
     return t
+
+
+def seek_time(text: str, cursor: float, end: float) -> float:
+    """Where the replay's seek prompt goes: `-15m` / `+15m` from the cursor, a time of day
+    (`21:14`, UTC) the last one up to the recording's `end`, or ISO 8601. `ValueError`."""
+    raw = text.strip()
+    if raw.startswith("+"):
+        return cursor + (cursor - parse_time("-" + raw[1:], now=cursor))
+    return parse_time(raw, now=cursor if raw.startswith("-") else end)
 
 
 # -- livetop events ----------------------------------------------------------------------------

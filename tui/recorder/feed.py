@@ -2,17 +2,25 @@
 
 Shared by the follower (attach) and the replayer: both feed the same store the console reads,
 through `SessionStore.mirror`, so the screens see ordinary diffs and never know the difference.
+Drill-downs are answered from that store (it holds exactly what the recording says, and is
+only touched on the event loop), never by asking a provider.
 """
 
 from __future__ import annotations
 
-from tui.models import FetchResult, Session
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from typing import TypeVar
+
+from tui.models import FetchResult, Session, SessionKey
 from tui.providers.errors import ProviderError
 from tui.recorder.reader import State
-from tui.recorder.state import Applied, ProviderState
+from tui.recorder.state import Applied
 from tui.store import SessionStore, StoreDiff
 
 EVENT_LOG: int = 1000  # the store's default event log length
+MIN_PACE = 0.5  # seconds: a drill-down is answered again at most this often
+T = TypeVar("T")
 
 
 class NotRecorded(ProviderError):
@@ -22,7 +30,8 @@ class NotRecorded(ProviderError):
 def put_state(store: SessionStore, state: State) -> list[StoreDiff]:
     """Make the store hold exactly `state` (sessions, statuses, staleness), one diff a provider.
 
-    Providers the state does not know are left as they are; call from the event loop.
+    Providers the state does not know are left as they are; call from the event loop. The
+    diffs say `reloaded`: a moment put whole (a seek, a new run), not changes as they came.
     """
     diffs = []
     for name, provider in state.providers.items():
@@ -36,6 +45,7 @@ def put_state(store: SessionStore, state: State) -> list[StoreDiff]:
                 put=wanted,
                 drop=gone,
                 missing=provider.missing_ids(),
+                reloaded=True,
             )
         )
     return diffs
@@ -58,11 +68,11 @@ def put_applied(store: SessionStore, name: str, applied: Applied) -> StoreDiff:
     )
 
 
-def related(state: ProviderState | None, provider: str, parent_id: str) -> FetchResult:
+def related(store: SessionStore, provider: str, parent_id: str) -> FetchResult:
     """A parent's sessions as recorded; `NotRecorded` when there are none."""
-    if state is None:
+    if provider not in store.providers:
         raise NotRecorded(provider, "drill-down", "not recorded: this provider is not in it")
-    found = tuple(s for s in state.sessions() if s.parent_id == parent_id)
+    found = tuple(s for s in store.sessions(provider) if s.parent_id == parent_id)
     if not found:
         raise NotRecorded(
             provider, "drill-down", f"not recorded: no session of {parent_id} at this moment"
@@ -70,11 +80,26 @@ def related(state: ProviderState | None, provider: str, parent_id: str) -> Fetch
     return FetchResult(found)
 
 
-def one(state: ProviderState | None, provider: str, session_id: str) -> Session:
+def one(store: SessionStore, provider: str, session_id: str) -> Session:
     """One session as recorded; `NotRecorded` when it is not in the recording then."""
-    session = None if state is None else state.get(session_id)
+    session = store.get(SessionKey(provider, session_id))
     if session is None:
         raise NotRecorded(
             provider, "drill-down", f"not recorded: session {session_id} is not in it then"
         )
     return session
+
+
+async def follow(
+    answer: Callable[[], T], pace: Callable[[], float]
+) -> AsyncGenerator[T | ProviderError, None]:
+    """A drill-down's answers from the recording, again every `pace()` seconds (the provider's
+    recorded interval): what the store holds, or the `NotRecorded` saying it holds nothing."""
+    while True:
+        outcome: T | ProviderError
+        try:
+            outcome = answer()
+        except NotRecorded as exc:
+            outcome = exc
+        yield outcome
+        await asyncio.sleep(max(MIN_PACE, pace()))

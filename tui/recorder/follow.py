@@ -6,11 +6,12 @@ sparklines' history), then reads the frames committed since, every `every` secon
 thread, and hands each to the store on the event loop as the diff the recorder's store
 published for it. When the writer restarts (a new run), it loads the new run's state.
 
-It has the part of `tui.refresher.Refresher`'s shape that makes sense without providers:
-`start`/`stop` (or `async with`), `pause`/`resume`/`paused` (stop reading; the screen holds
-still), `refresh_now` (read now), `interval`/`interval_for` (the recorder's polling
-intervals), `fetch_related`/`fetch_session` (drill-downs answered from the recording, or
-`NotRecorded`). There is no `set_interval`: the recorder polls at its own pace.
+It is a console source (`tui.source.ConsoleSource`, mode "attached"): `start`/`stop` (or
+`async with`), `pause`/`resume`/`paused` (stop reading; the screen holds still),
+`refresh_now` (read now), `interval`/`interval_for` (the recorder's polling intervals),
+drill-downs answered from the recording (`fetch_*`, `follow_*`; `NotRecorded` when it holds
+nothing), and a `banner` for the header that says when the recorder stopped writing. There is
+no `set_interval`: the recorder polls at its own pace.
 """
 
 from __future__ import annotations
@@ -18,16 +19,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from tui import format as fmt
 from tui.models import FetchResult, Session, SessionKey
+from tui.providers.errors import ProviderError
 from tui.recorder import feed
 from tui.recorder.db import RecordingError, writer_alive
 from tui.recorder.reader import Recording, Run, State
-from tui.recorder.state import Applied, ProviderState
+from tui.recorder.state import Applied
+from tui.source import Banner, Mode
 from tui.store import SessionStore
 from tui.store_types import Sample, StoreEvent
 
@@ -45,6 +52,8 @@ class FollowStatus:
 
 class Follower:
     """Feeds `store` from the recording at `path`; see the module doc."""
+
+    mode: Mode = "attached"
 
     def __init__(
         self, store: SessionStore, path: Path, *, every: float = 0.5, history_size: int = 120
@@ -115,24 +124,51 @@ class Follower:
         """Read the recording now (there is nothing to ask a provider)."""
         self._wake.set()
 
+    def focus(self, key: SessionKey | None) -> None:
+        """Nothing to ask first: the recorder polls, not this console."""
+
     @property
     def interval(self) -> float:
         intervals = [self.interval_for(name) for name in self.providers]
         return min(intervals) if intervals else 2.0
 
     def interval_for(self, provider: str) -> float:
+        if provider not in self._store.providers:
+            return 2.0
         return self._store.status(provider).interval
 
+    def banner(self, now: float) -> Banner:
+        """`ATTACHED · recording.db`, and what is wrong: the file cannot be read, or no
+        recorder writes it any more (since when)."""
+        text = f"ATTACHED · {fmt.safe_text(self.path.name, 40)}"
+        status = self.status
+        if status.error is not None:
+            return Banner(text, fmt.safe_text(status.error, 120))
+        if status.writer or status.last is None:
+            return Banner(text)
+        when = datetime.fromtimestamp(status.last, UTC)
+        ago = fmt.duration(now - status.last)
+        return Banner(text, f"recorder stopped · last recorded {when:%H:%M:%S} UTC, {ago} ago")
+
     async def fetch_related(self, provider: str, parent_id: str) -> FetchResult:
-        return feed.related(self._provider(provider), provider, parent_id)
+        return feed.related(self._store, provider, parent_id)
 
     async def fetch_session(
         self, provider: str, session_id: str, parent_id: str | None = None
     ) -> Session:
-        return feed.one(self._provider(provider), provider, session_id)
+        return feed.one(self._store, provider, session_id)
 
-    def _provider(self, name: str) -> ProviderState | None:
-        return None if self._state is None else self._state.providers.get(name)
+    def follow_related(
+        self, provider: str, parent_id: str
+    ) -> AsyncGenerator[FetchResult | ProviderError, None]:
+        answer = partial(feed.related, self._store, provider, parent_id)
+        return feed.follow(answer, partial(self.interval_for, provider))
+
+    def follow_session(
+        self, provider: str, session_id: str, parent_id: str | None = None
+    ) -> AsyncGenerator[Session | ProviderError, None]:
+        answer = partial(feed.one, self._store, provider, session_id)
+        return feed.follow(answer, partial(self.interval_for, provider))
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -157,6 +193,9 @@ class Follower:
                     log.warning("follow: %s", exc)
                 self.status = FollowStatus(self.status.last, self.status.writer, str(exc))
                 self._state = None  # start again from a fresh state next time
+            # Age-based staleness, as a polling console's store gets it: data the recorder
+            # stopped bringing is marked stale on screen (the last good data stays).
+            self._store.tick()
 
     async def _load(self) -> None:
         rec = self._rec

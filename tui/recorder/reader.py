@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
@@ -35,6 +36,10 @@ class Run:
     id: int
     started: float
     providers: tuple[tuple[str, str], ...]  # (name, kind)
+
+
+class Interrupted(Exception):
+    """A long read was told to stop (`histories(stop=...)`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +279,16 @@ class Recording:
     # -- sparkline history --------------------------------------------------------------------
 
     def histories(
-        self, t: float, *, size: int = 120, only: SessionKey | None = None
+        self,
+        t: float,
+        *,
+        size: int = 120,
+        only: SessionKey | None = None,
+        stop: threading.Event | None = None,
     ) -> dict[SessionKey, list[Sample]]:
         """The samples each session's sparkline held at `t` (the last `size` polls' worth),
-        rebuilt from the polls' sampled sets and the rates then; `only` one session's."""
+        rebuilt from the polls' sampled sets and the rates then; `only` one session's. Once
+        `stop` is set, `Interrupted` (a replay's move wants the file)."""
         run = self.run_at(t)
         if run is None:
             return {}
@@ -295,13 +306,21 @@ class Recording:
             provider = ProviderState(name, "")
             if not self._seat(provider, run, start, strict=True):
                 continue
+            if only is not None:
+                provider.focus = only.id  # the others' changes are skipped: 3x faster
             rings: dict[str, deque[Sample]] = {}
             for applied in self.advance(provider, run, t, build=False, keyframes=True):
+                if stop is not None and stop.is_set():
+                    raise Interrupted
                 if applied.sampled is None or applied.t < start:
                     continue
+                if only is not None:
+                    sample = provider.sample_of(only.id)
+                    if sample is not None:
+                        rings.setdefault(only.id, deque(maxlen=size)).append(sample)
+                    continue
                 for sid, sample in provider.samples():
-                    if only is None or sid == only.id:
-                        rings.setdefault(sid, deque(maxlen=size)).append(sample)
+                    rings.setdefault(sid, deque(maxlen=size)).append(sample)
             for sid, ring in rings.items():
                 if sid in provider.ords:
                     out[SessionKey(name, sid)] = list(ring)

@@ -33,21 +33,19 @@ VIEWERS: Final = 15
 _MASK = (1 << PAGE_BITS) - 1
 
 
-class Page:
-    """A page as read: its `[id, row]` entries decoded, its details kept compressed until a
-    session's details are first read (then split into one JSON text per entry)."""
+class DetailTexts:
+    """A page's details, compressed until one is first read (then one JSON text per entry).
+    Apart from the page: the sessions a page keeps built reach their details through this,
+    not through the page, so a page dropped from the cache is freed at once (a cycle through
+    it would wait for a full garbage collection: seconds with the event loop held)."""
 
-    __slots__ = ("_blob", "_lines", "built", "rows")
+    __slots__ = ("_blob", "_lines")
 
-    def __init__(self, rows: list[Any], details: bytes) -> None:
-        self.rows = rows
-        self._blob: bytes | None = details
+    def __init__(self, blob: bytes) -> None:
+        self._blob: bytes | None = blob
         self._lines: list[bytes] = []
-        # Sessions built from an entry as written (no change since): the next seek that
-        # meets the entry unchanged reuses the object, and the store sees it is the same.
-        self.built: dict[int, Session] = {}
 
-    def details(self, index: int) -> bytes:
+    def line(self, index: int) -> bytes:
         if self._blob is not None:
             try:
                 self._lines = zlib.decompress(self._blob).split(b"\n")
@@ -57,6 +55,20 @@ class Page:
         if index >= len(self._lines):
             raise Damaged("details missing")
         return self._lines[index]
+
+
+class Page:
+    """A page as read: its `[id, row]` entries decoded, its details kept compressed until a
+    session's details are first read (`texts`)."""
+
+    __slots__ = ("built", "rows", "texts")
+
+    def __init__(self, rows: list[Any], details: bytes) -> None:
+        self.rows = rows
+        self.texts = DetailTexts(details)
+        # Sessions built from an entry as written (no change since): the next seek that
+        # meets the entry unchanged reuses the object, and the store sees it is the same.
+        self.built: dict[int, Session] = {}
 
 
 PageSource = Callable[[int], Page]
@@ -69,12 +81,16 @@ class Details(Mapping[str, Any]):
     session. Two of these over the same recorded text compare equal without decoding.
     """
 
-    __slots__ = ("_decoded", "_dover", "_dpatch", "_index", "_page")
+    __slots__ = ("_decoded", "_dover", "_dpatch", "_index", "_texts")
 
     def __init__(
-        self, page: Page, index: int, dover: dict[str, Any] | None, dpatch: dict[str, Any]
+        self,
+        texts: DetailTexts,
+        index: int,
+        dover: dict[str, Any] | None,
+        dpatch: dict[str, Any],
     ) -> None:
-        self._page, self._index, self._dover, self._dpatch = page, index, dover, dpatch
+        self._texts, self._index, self._dover, self._dpatch = texts, index, dover, dpatch
         self._decoded: dict[str, Any] | None = None
 
     def _value(self) -> dict[str, Any]:
@@ -83,7 +99,7 @@ class Details(Mapping[str, Any]):
                 source: Any = self._dover
             else:
                 try:
-                    source = json.loads(self._page.details(self._index))
+                    source = json.loads(self._texts.line(self._index))
                 except ValueError:
                     raise Damaged("unreadable details") from None
             if not isinstance(source, dict):
@@ -106,7 +122,7 @@ class Details(Mapping[str, Any]):
     def __eq__(self, other: object) -> bool:
         if (
             isinstance(other, Details)
-            and self._page is other._page
+            and self._texts is other._texts
             and self._index == other._index
             and self._dover == other._dover
             and self._dpatch == other._dpatch
@@ -135,7 +151,7 @@ class _Entry:
         self.session: Session | None = None
 
     def details(self) -> Details:
-        return Details(self.page, self.index, self.dover, dict(self.dpatch))
+        return Details(self.page.texts, self.index, self.dover, dict(self.dpatch))
 
 
 @dataclass(slots=True)
@@ -165,6 +181,9 @@ class ProviderState:
         self.sampled_at: float | None = None
         self.t = float("-inf")
         self.pos: tuple[int, int] = (0, 0)  # (chunk seq, frame index) of the next frame
+        # One session's history wanted (`Recording.histories(only=...)`): the others' changes
+        # are not applied, so only that session's row reads true (never build sessions then).
+        self.focus: str | None = None
 
     # -- reading --------------------------------------------------------------------------
 
@@ -197,9 +216,15 @@ class ProviderState:
         for o in self.sampled:
             entry = self.entries.get(o)
             if entry is not None:
-                row = entry.row
-                ingest, outgoing = _rate(row[INGEST]), _rate(row[OUTGOING])
-                yield entry.sid, Sample(t, ingest, outgoing, _rate(row[VIEWERS]))
+                yield entry.sid, _sample(t, entry.row)
+
+    def sample_of(self, sid: str) -> Sample | None:
+        """`sid`'s sample of the last poll, if the poll sampled it."""
+        ord_ = self.ords.get(sid)
+        t = self.sampled_at
+        if ord_ is None or t is None or ord_ not in self.sampled:
+            return None
+        return _sample(t, self.entries[ord_].row)
 
     # -- applying -------------------------------------------------------------------------
 
@@ -289,6 +314,8 @@ class ProviderState:
 
     def _change(self, change: list[Any]) -> None:
         entry = self.entries[change[0]]
+        if self.focus is not None and entry.sid != self.focus:
+            return
         entry.session, entry.pristine = None, False
         if len(change) > 3:
             entry.dover, entry.dpatch = change[3], {}
@@ -306,6 +333,11 @@ def _pairs(entry: _Entry, flat: list[Any], *, absolute: bool) -> None:
             dpatch[key] = value if absolute else dpatch[key] + value
         else:
             raise Damaged("bad field code")
+
+
+def _sample(t: float, row: list[Any]) -> Sample:
+    """What a poll at `t` sampled of a session's row (the sparklines' one point)."""
+    return Sample(t, _rate(row[INGEST]), _rate(row[OUTGOING]), _rate(row[VIEWERS]))
 
 
 def _rate(value: Any) -> float | None:

@@ -37,7 +37,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Watch",
         (
-            ("p", "pause / resume polling"),
+            ("p", "pause / resume polling (attached: following)"),
             ("r", "refresh now"),
             ("+  -", "poll more / less often"),
             ("e", "show / hide the event log"),
@@ -45,6 +45,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("W", "watch only this session; w or W again: stop"),
             ("R", "tonight's rundown: on air, late, ended early"),
             ("Ctrl+R", "reload the config (saving it reloads it too)"),
+            ("", "attached or in replay, r + - Ctrl+R do nothing"),
             ("c", "copy the selected session id (works over SSH)"),
             ("x", "reveal the selected stream key for 10 s"),
         ),
@@ -59,6 +60,17 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ISSUE", "where the fault is, then the provider's words:"),
             ("", "encoder ingest provider playback polling other"),
             ("VIEWERS", "watching now (Livepeer; goes first when narrow)"),
+        ),
+    ),
+    (
+        "Replay (livetop replay)",
+        (
+            ("space  p", "play / pause (1×–60×)"),
+            ("<  >", "slower / faster"),
+            (",  .  ← →", "a poll back / forward"),
+            ("[  ]", "previous / next incident: a provider failing,"),
+            ("", "a session unhealthy or ending"),
+            (":", "seek: 21:14 (UTC), -15m / +5m, ISO 8601"),
         ),
     ),
     ("App", (("Ctrl+P", "command palette: every action"), ("?", "this help"), ("q", "quit"))),

@@ -13,8 +13,9 @@ from tui.absence import ItemState
 from tui.screens.live import LiveScreen
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.provider_bar import ProviderBar
-from tui.widgets.rundown_view import RundownView
+from tui.widgets.rundown_view import HINT, NO_CONFIG, RundownView
 from tui.widgets.status_header import StatusHeader
+from tui.widgets.timeline_bar import TimelineBar
 
 KEYS = (
     ("esc", "back"),
@@ -42,11 +43,13 @@ class RundownScreen(LiveScreen):
         yield StatusHeader(clock=context.now)
         yield ProviderBar(context.providers, clock=context.clock.time, id="providers")
         yield RundownView(id="rundown")
+        if context.timeline is not None:
+            yield TimelineBar(id="timeline")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.ready = True
-        self.query_one(KeyBar).show(KEYS)
+        self.query_one(KeyBar).show(self.key_entries(KEYS))
         self.redraw()
         self.query_one(RundownView).focus()
 
@@ -65,6 +68,9 @@ class RundownScreen(LiveScreen):
             crumbs += f" · {trouble} in trouble"
         if unknown:
             crumbs += f" · {unknown} unknown"
-        self.query_one(StatusHeader).show(store.counts(), paused=context.paused, crumbs=crumbs)
+        header = self.query_one(StatusHeader)
+        header.show(store.counts(), paused=context.paused, crumbs=crumbs, banner=context.banner())
         self.query_one(ProviderBar).show(store.statuses(), context.paused)
-        self.query_one(RundownView).show(views)
+        hint = HINT if context.source.mode == "live" else NO_CONFIG
+        self.query_one(RundownView).show(views, hint=hint)
+        self.show_timeline()

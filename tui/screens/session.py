@@ -17,6 +17,7 @@ from tui.widgets.detail_pane import DetailPane
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.status_header import StatusHeader
+from tui.widgets.timeline_bar import TimelineBar
 
 
 class SessionScreen(LiveScreen):
@@ -41,20 +42,24 @@ class SessionScreen(LiveScreen):
         yield StatusHeader(clock=self.context.now)
         yield ProviderBar(self.context.providers, clock=self.context.clock.time, id="providers")
         yield DetailPane(clock=self.context.now_s, id="session-detail")
+        if self.context.timeline is not None:
+            yield TimelineBar(id="timeline")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.ready = True
         self.query_one(KeyBar).show(
-            (
-                ("esc", "back"),
-                ("↑ ↓ PgUp PgDn", "scroll"),
-                ("p", "pause"),
-                ("r", "refresh"),
-                ("c", "copy id"),
-                ("x", "stream key"),
-                ("q", "quit"),
-                ("^p", "palette"),
+            self.key_entries(
+                (
+                    ("esc", "back"),
+                    ("↑ ↓ PgUp PgDn", "scroll"),
+                    ("p", "pause"),
+                    ("r", "refresh"),
+                    ("c", "copy id"),
+                    ("x", "stream key"),
+                    ("q", "quit"),
+                    ("^p", "palette"),
+                )
             )
         )
         session = self.context.store.get(self.key)
@@ -77,14 +82,17 @@ class SessionScreen(LiveScreen):
         context = self.context
         store = context.store
         crumbs = f"{fmt.safe_text(self._trail, 80)} › {fmt.safe_text(self._name, 40)}"
-        self.query_one(StatusHeader).show(store.counts(), paused=context.paused, crumbs=crumbs)
+        header = self.query_one(StatusHeader)
+        header.show(store.counts(), paused=context.paused, crumbs=crumbs, banner=context.banner())
         self.query_one(ProviderBar).show(store.statuses(), context.paused)
+        self.show_timeline()
         self.query_one(DetailPane).show(
             store.get(self.key),
             store.history(self.key),
             stale=store.is_stale(self.key),
             viewers_late=context.viewers_late(self.key),
         )
+        self.want_history(self.key)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.key.id)
@@ -97,3 +105,4 @@ class SessionScreen(LiveScreen):
     def system_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Copy the session id", "c", self.action_copy_id)
         yield SystemCommand("Reveal the stream key", "x", self.action_reveal)
+        yield from super().system_commands()

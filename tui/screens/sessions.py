@@ -5,6 +5,7 @@ one exactly as it was: cursor, filter and sort.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -29,6 +30,7 @@ from tui.widgets.provider_bar import ProviderBar
 from tui.widgets.session_summary import SessionSummary
 from tui.widgets.sessions_table import SessionsTable
 from tui.widgets.status_header import StatusHeader
+from tui.widgets.timeline_bar import TimelineBar
 
 MARK_SECONDS = 15.0  # how long a row that just appeared or ended stays marked
 SORTS = ("trouble", "name", "state", "health", "bitrate", "last seen", "viewers")
@@ -156,6 +158,8 @@ class SessionsScreen(LiveScreen):
         yield SessionSummary(clock=context.now_s, id="summary")
         yield EventLog(id="events")
         yield FilterBar(id="filter")
+        if context.timeline is not None:
+            yield TimelineBar(id="timeline")
         yield KeyBar(id="keys")
 
     @property
@@ -167,7 +171,7 @@ class SessionsScreen(LiveScreen):
         self.ready = True
         self.query_one(FilterBar).display = False
         self.query_one(EventLog).display = False
-        self.query_one(KeyBar).show(self.KEYS)
+        self.query_one(KeyBar).show(self.key_entries(self.KEYS))
         self.redraw()
         self.table.focus()
 
@@ -186,6 +190,8 @@ class SessionsScreen(LiveScreen):
         for diff in diffs:
             if diff.stale_changed and "issue:polling" in self.filter.text.casefold():
                 self._rebuild = True  # `issue:polling` follows the provider's staleness
+            if diff.reloaded and table is not None:  # another moment: its marks are not news
+                table.expire_marks(math.inf)
             touched.update(diff.added)
             touched.update(diff.changed)
             touched.update(diff.removed)
@@ -227,9 +233,10 @@ class SessionsScreen(LiveScreen):
         else:
             table.redraw()
         self.query_one(StatusHeader).show(
-            store.counts(), paused=context.paused, crumbs=self._crumbs()
+            store.counts(), paused=context.paused, crumbs=self._crumbs(), banner=context.banner()
         )
         self.query_one(ProviderBar).show(store.statuses(), context.paused)
+        self.show_timeline()
         self._show_detail()
         events = self.query_one(EventLog)
         if events.display:
@@ -251,6 +258,7 @@ class SessionsScreen(LiveScreen):
         late = self.context.viewers_late(key)
         self.query_one(DetailPane).show(session, history, stale=stale, viewers_late=late)
         self.query_one(SessionSummary).show(session)
+        self.want_history(key)
 
     def on_sessions_table_highlighted(self, event: SessionsTable.Highlighted) -> None:
         self._show_detail()
@@ -388,6 +396,7 @@ class SessionsScreen(LiveScreen):
         for key in SORTS:
             title = "Sort trouble first (the default)" if key == "trouble" else f"Sort by {key}"
             yield SystemCommand(title, "the same again reverses", _sorter(self, key))
+        yield from super().system_commands()
 
 
 def _sorter(screen: SessionsScreen, key: str) -> Callable[[], None]:

@@ -3,7 +3,8 @@
 A LineView draws lines (Textual's Line API). A subclass answers one question, `lines()`: the
 strips its visible lines show now. Building a strip goes through `memo`, the one cache, with
 one invalidation rule: an entry is reused while its inputs are equal and the clock has not
-reached the moment it gave (when an age on it would read differently). `redraw()`, the one
+reached the moment it gave (when an age on it would read differently), nor gone back (a
+replay seeking back). `redraw()`, the one
 verb, compares the new strips with those on screen and marks dirty only the cells that differ:
 an unchanged widget costs no output, a ticking age costs its own cells (with
 `tui/textual_touches/partial_update.py`, Textual then sends only those cells).
@@ -179,7 +180,10 @@ class LineView(QuietLayout, ScrollView, can_focus=False):
     def _build(self) -> list[Strip]:
         frame = self._current_frame()
         top, width, height = frame
-        self._moment = self._clock()
+        moment = self._clock()
+        if moment < self._moment:  # a replay went back: "valid until" no longer says anything
+            self._memo.clear()
+        self._moment = moment
         self._used = {}
         strips = self.lines(width, height, top)[:height]
         strips += [self.blank(width)] * (height - len(strips))

@@ -28,6 +28,11 @@ HINT = (
     "Add [[rundown]] items to the config (provider, id, label, start, end, grace);",
     "the README shows how. The config is reloaded when you save it, or with Ctrl+R.",
 )
+NO_CONFIG = (
+    "No rundown here: the plan is in a config, and this console has none (it is",
+    "attached to a recording, or replaying one). `livetop` with the config shows",
+    "tonight's rundown, and so does `livetop check --rundown`.",
+)
 _ITEM_MIN = 16  # the label keeps at least this much; the note goes first when narrow
 _STATE = 19  # "ENDED EARLY 1h02m" and a space
 
@@ -118,9 +123,12 @@ class RundownView(LineView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._views: tuple[ItemView, ...] = ()
+        self._hint: Sequence[str] = HINT
 
-    def show(self, views: Sequence[ItemView]) -> None:
-        """Show these items in time order (those without a start yet last)."""
+    def show(self, views: Sequence[ItemView], *, hint: Sequence[str] = HINT) -> None:
+        """Show these items in time order (those without a start yet last); `hint`: what
+        to say when there are none."""
+        self._hint = hint
         far = datetime.max.replace(tzinfo=None)
         self._views = tuple(
             sorted(views, key=lambda v: (v.start.replace(tzinfo=None) if v.start else far, v.index))
@@ -132,11 +140,11 @@ class RundownView(LineView, can_focus=True):
         """Every line, as plain text (the screen shows what fits)."""
         width = max(80, self.size.width)
         if not self._views:
-            return "\n".join(HINT)
+            return "\n".join(self._hint)
         return "\n".join([header_text(width), *(row_text(v, width) for v in self._views)])
 
     def content_height(self) -> int:
-        return 1 + len(self._views) if self._views else len(HINT)
+        return 1 + len(self._views) if self._views else len(self._hint)
 
     def action_scroll_lines(self, lines: int) -> None:
         self.scroll_to(y=self.scroll_offset.y + lines, animate=False, immediate=True)
@@ -145,7 +153,7 @@ class RundownView(LineView, can_focus=True):
         if not self._views:
             return [
                 self.memo(("hint", line, width), partial(self._plain, line, width))
-                for line in HINT[top : top + height]
+                for line in self._hint[top : top + height]
             ]
         strips = [self.memo(("header", width), partial(self._header, width))]
         for view in self._views[top : top + height - 1]:

@@ -1,11 +1,12 @@
-"""StatusHeader: product name, what is live and what is in trouble, PAUSED, where you are, and
-the clocks, on one line."""
+"""StatusHeader: product name, where the data comes from (ATTACHED, REPLAY, NOT RECORDING),
+what is live and what is in trouble, PAUSED, where you are, and the clocks, on one line."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from rich.text import Text
 from textual.strip import Strip
@@ -13,6 +14,16 @@ from textual.strip import Strip
 from tui import format as fmt
 from tui.store import Counts
 from tui.widgets.line_view import LineView
+
+
+class Banner(Protocol):
+    """Where the data comes from (`tui.source.Banner`): a label, and what is wrong if any."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def trouble(self) -> str | None: ...
 
 
 class StatusHeader(LineView):
@@ -26,9 +37,13 @@ class StatusHeader(LineView):
         self._counts = Counts(0, 0, 0, 0)
         self._paused = False
         self._crumbs = ""
+        self._banner: Banner | None = None
 
-    def show(self, counts: Counts, *, paused: bool, crumbs: str) -> None:
+    def show(
+        self, counts: Counts, *, paused: bool, crumbs: str, banner: Banner | None = None
+    ) -> None:
         self._counts, self._paused, self._crumbs = counts, paused, crumbs
+        self._banner = banner
         self.set_class(paused, "-paused")
         self.redraw()
 
@@ -38,11 +53,20 @@ class StatusHeader(LineView):
 
     def status_text(self, room: int | None = None) -> Text:
         """Everything left of the clock; the trail (scope and filter) gives way first, cut
-        from its start, then "viewers affected" shortens to "viewers", so that counts and the
-        clock always read."""
-        text = self._counts_text(long=True)
-        if room is not None and text.cell_len + 2 > room:
-            text = self._counts_text(long=False)
+        from its start, then "viewers affected" shortens to "viewers", then goes (beside a
+        banner, at 80 columns), so that counts and the clock always read."""
+        text = self._counts_text(viewers=2)
+        for viewers in (1, 0):
+            if room is None or text.cell_len + 2 <= room:
+                break
+            text = self._counts_text(viewers=viewers)
+        banner = self._banner
+        if banner is not None and banner.trouble:  # what is wrong, in what room is left
+            left = (room if room is not None else 1 << 30) - text.cell_len - 2
+            if left > 8:
+                trouble = Text(f" {banner.trouble} ", "bold")
+                trouble.truncate(left, overflow="ellipsis")
+                text.append_text(trouble)
         crumbs = self._crumbs
         left = (room if room is not None else 1 << 30) - text.cell_len - 2
         if crumbs and left < len(crumbs):
@@ -51,16 +75,21 @@ class StatusHeader(LineView):
             text.append(f"  {crumbs}", "italic")
         return text
 
-    def _counts_text(self, *, long: bool) -> Text:
+    def _counts_text(self, *, viewers: int) -> Text:
+        """The counts; `viewers`: 2 "· 13 viewers affected", 1 "· 13 viewers", 0 neither."""
         c = self._counts
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" livetop ", "bold")
+        banner = self._banner
+        if banner is not None:  # trouble marks it, whatever room is left for saying what
+            mark = " ⚠" if banner.trouble else ""
+            text.append(f" {banner.text}{mark} ", "bold reverse")
         text.append(f" ● {c.live} live ", "bold")
         if c.unhealthy:
             affected = ""
-            if c.affected is not None:  # who is watching the streams in trouble
+            if c.affected is not None and viewers:  # who is watching the streams in trouble
                 who = "viewer" if c.affected == 1 else "viewers"
-                affected = f"· {fmt.count(c.affected)} {who}{' affected' if long else ''} "
+                affected = f"· {fmt.count(c.affected)} {who}{' affected' * (viewers > 1)} "
             text.append(f" ▲ {c.unhealthy} unhealthy {affected}", "bold reverse")
         else:
             text.append(" 0 unhealthy ")
