@@ -46,6 +46,13 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("R", "tonight's rundown: on air, late, ended early"),
             ("Ctrl+R", "reload the config (saving it reloads it too)"),
             ("", "attached or in replay, r + - Ctrl+R do nothing"),
+        ),
+    ),
+    (
+        "The selected session",
+        (
+            ("d", "details: open the pane and scroll it (↑ ↓); d again: back"),
+            ("f", "show / hide the provider's raw fields in the pane"),
             ("c", "copy the selected session id (works over SSH)"),
             ("x", "reveal the selected stream key for 10 s"),
         ),
