@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+from functools import partial
 from typing import TypeVar
 
 from tui.models import FetchResult, Session, SessionKey
@@ -103,3 +104,33 @@ async def follow(
             outcome = exc
         yield outcome
         await asyncio.sleep(max(MIN_PACE, pace()))
+
+
+class RecordedDrillDowns:
+    """The drill-downs of a console fed by a recording (the follower's, the replayer's):
+    answered from `_store`, again at the provider's recorded pace (`interval_for`)."""
+
+    _store: SessionStore
+
+    def interval_for(self, provider: str) -> float:
+        raise NotImplementedError
+
+    async def fetch_related(self, provider: str, parent_id: str) -> FetchResult:
+        return related(self._store, provider, parent_id)
+
+    async def fetch_session(
+        self, provider: str, session_id: str, parent_id: str | None = None
+    ) -> Session:
+        return one(self._store, provider, session_id)
+
+    def follow_related(
+        self, provider: str, parent_id: str
+    ) -> AsyncGenerator[FetchResult | ProviderError, None]:
+        answer = partial(related, self._store, provider, parent_id)
+        return follow(answer, partial(self.interval_for, provider))
+
+    def follow_session(
+        self, provider: str, session_id: str, parent_id: str | None = None
+    ) -> AsyncGenerator[Session | ProviderError, None]:
+        answer = partial(one, self._store, provider, session_id)
+        return follow(answer, partial(self.interval_for, provider))

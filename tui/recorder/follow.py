@@ -19,17 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from tui import format as fmt
-from tui.models import FetchResult, Session, SessionKey
-from tui.providers.errors import ProviderError
+from tui.models import SessionKey
 from tui.recorder import feed
 from tui.recorder.db import RecordingError, writer_alive
 from tui.recorder.reader import Recording, Run, State
@@ -50,7 +47,7 @@ class FollowStatus:
     error: str | None = None
 
 
-class Follower:
+class Follower(feed.RecordedDrillDowns):
     """Feeds `store` from the recording at `path`; see the module doc."""
 
     mode: Mode = "attached"
@@ -149,26 +146,6 @@ class Follower:
         when = datetime.fromtimestamp(status.last, UTC)
         ago = fmt.duration(now - status.last)
         return Banner(text, f"recorder stopped · last recorded {when:%H:%M:%S} UTC, {ago} ago")
-
-    async def fetch_related(self, provider: str, parent_id: str) -> FetchResult:
-        return feed.related(self._store, provider, parent_id)
-
-    async def fetch_session(
-        self, provider: str, session_id: str, parent_id: str | None = None
-    ) -> Session:
-        return feed.one(self._store, provider, session_id)
-
-    def follow_related(
-        self, provider: str, parent_id: str
-    ) -> AsyncGenerator[FetchResult | ProviderError, None]:
-        answer = partial(feed.related, self._store, provider, parent_id)
-        return feed.follow(answer, partial(self.interval_for, provider))
-
-    def follow_session(
-        self, provider: str, session_id: str, parent_id: str | None = None
-    ) -> AsyncGenerator[Session | ProviderError, None]:
-        answer = partial(feed.one, self._store, provider, session_id)
-        return feed.follow(answer, partial(self.interval_for, provider))
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -28,14 +28,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.models import FetchResult, Session, SessionKey
-from tui.providers.errors import ProviderError
+from tui.models import SessionKey
 from tui.recorder import feed
 from tui.recorder.db import RecordingError
 from tui.recorder.reader import Incident, Interrupted, Recording, State
@@ -67,7 +66,7 @@ class ReplayClock:
         await asyncio.sleep(seconds)
 
 
-class Replayer:
+class Replayer(feed.RecordedDrillDowns):
     """Drives `store` from the recording at `path`; see the module doc. `at`: where `start()`
     puts the cursor (default: the end)."""
 
@@ -320,27 +319,7 @@ class Replayer:
         finally:
             self._playing = False
 
-    # -- drill-downs and history ------------------------------------------------------------
-
-    async def fetch_related(self, provider: str, parent_id: str) -> FetchResult:
-        return feed.related(self._store, provider, parent_id)
-
-    async def fetch_session(
-        self, provider: str, session_id: str, parent_id: str | None = None
-    ) -> Session:
-        return feed.one(self._store, provider, session_id)
-
-    def follow_related(
-        self, provider: str, parent_id: str
-    ) -> AsyncGenerator[FetchResult | ProviderError, None]:
-        answer = partial(feed.related, self._store, provider, parent_id)
-        return feed.follow(answer, partial(self.interval_for, provider))
-
-    def follow_session(
-        self, provider: str, session_id: str, parent_id: str | None = None
-    ) -> AsyncGenerator[Session | ProviderError, None]:
-        answer = partial(feed.one, self._store, provider, session_id)
-        return feed.follow(answer, partial(self.interval_for, provider))
+    # -- sparkline history ------------------------------------------------------------------
 
     async def history(self, key: SessionKey) -> tuple[Sample, ...]:
         """Load `key`'s sparkline history at the cursor into the store (others are cleared);
