@@ -4,6 +4,7 @@ what is live and what is in trouble, PAUSED, where you are, and the clocks, on o
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -67,10 +68,8 @@ class StatusHeader(LineView):
                 trouble = Text(f" {banner.trouble} ", "bold")
                 trouble.truncate(left, overflow="ellipsis")
                 text.append_text(trouble)
-        crumbs = self._crumbs
         left = (room if room is not None else 1 << 30) - text.cell_len - 2
-        if crumbs and left < len(crumbs):
-            crumbs = "…" + crumbs[len(crumbs) - left + 1 :] if left > 8 else ""
+        crumbs = fit_trail(self._crumbs, left)
         if crumbs:
             text.append(f"  {crumbs}", "italic")
         return text
@@ -120,3 +119,20 @@ class StatusHeader(LineView):
             status.pad_right(width - status.cell_len - len(clock))
             status.append(clock)
         return self.text_line(status, width)
+
+
+_PARTS = re.compile(r"(?= › | · )")  # a trail's parts: the scope's steps, then the filter
+
+
+def fit_trail(trail: str, room: int) -> str:
+    """The trail in `room` cells, cut from its start ("…stream 4c5f · /live"); a cut never
+    leaves a piece of the root ("…ons"): "… · /live" then, and the root alone goes."""
+    if len(trail) <= room:
+        return trail
+    if room <= 8:
+        return ""
+    root, *rest = _PARTS.split(trail)
+    cut = len(trail) - room + 1  # where the kept tail starts
+    if cut <= len(root):
+        return "…" + "".join(rest) if rest else ""
+    return "…" + trail[cut:]
