@@ -28,10 +28,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from sim_process import start_simulator
 
 from tui.clock import FakeClock
 from tui.collector import tune
@@ -199,42 +200,8 @@ def proc_cpu(pid: int) -> float:
 
 
 def real_time(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "simulate",
-            "--port",
-            "0",
-            "--sessions",
-            str(args.sessions),
-            "--churn",
-            str(args.churn),
-            "--seed",
-            str(args.seed),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    sim, config = start_simulator(work, sessions=args.sessions, churn=args.churn, seed=args.seed)
     try:
-        assert sim.stdout is not None
-        config_lines = []  # stdout is the config alone (the URLs go to stderr)
-        ready = threading.Event()
-
-        def read_config() -> None:
-            assert sim.stdout is not None
-            for line in sim.stdout:
-                config_lines.append(line)
-                if line.startswith("call_ids"):
-                    ready.set()
-
-        threading.Thread(target=read_config, daemon=True).start()
-        ready.wait(30)
-        config = work / "config.toml"
-        config.write_text("".join(config_lines))
-        config.chmod(0o600)
         env = {**os.environ, "LIVETOP_LOG_DIR": str(work / "logs")}
         out: dict[str, list[float]] = {"poller": [], "poller + recorder": []}
         for run in range(args.runs):

@@ -43,7 +43,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pty_harness import PtyProgram, percentile
+from sim_process import start_simulator
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -205,46 +205,7 @@ def _seek_rounds(
 
 
 def _simulator(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[str], Path]:
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "simulate",
-            "--port",
-            "0",
-            "--sessions",
-            str(args.sessions),
-            "--churn",
-            str(args.churn),
-            "--seed",
-            str(args.seed),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    assert sim.stdout is not None
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert sim.stdout is not None
-        config = False
-        for line in sim.stdout:
-            config = config or line.startswith("refresh_interval")
-            if config:
-                lines.append(line)
-            if line.startswith("call_ids"):
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(60):
-        raise RuntimeError("the simulator printed no config")
-    path = work / "config.toml"
-    path.write_text("".join(lines))
-    path.chmod(0o600)
-    return sim, path
+    return start_simulator(work, sessions=args.sessions, churn=args.churn, seed=args.seed)
 
 
 def _requests(config: Path) -> int:
