@@ -62,6 +62,17 @@ async def test_the_clock_is_never_pushed_off_by_the_trail(sim: RunningSimulator)
         assert "…" in line or "viewers" in line
 
 
+async def test_at_80_columns_the_filter_reads_before_the_word_affected(
+    sim: RunningSimulator,
+) -> None:
+    app = live_app(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        await pilot.press("slash", *"state:live", "enter")
+        line = header(app)
+        assert "/state:live" in line and line.rstrip().endswith("UTC"), line
+
+
 async def test_the_sort_column_and_direction_are_marked(sim: RunningSimulator) -> None:
     app = live_app(sim)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -55,10 +55,17 @@ class StatusHeader(LineView):
     def status_text(self, room: int | None = None) -> Text:
         """Everything left of the clock; the trail (scope and filter) gives way first, cut
         from its start, then "viewers affected" shortens to "viewers", then goes (beside a
-        banner, at 80 columns), so that counts and the clock always read."""
+        banner, at 80 columns, or for the trail's last part), so that counts, the filter
+        and the clock read."""
+        # Room for the trail's last part (the filter, or the step drilled into) comes before
+        # the word "affected", then before the viewers: an operator must see what is hidden.
+        # A long one is cut anyway: the counts keep their words.
+        last = _PARTS.split(self._crumbs)[1:][-1:]
+        need = len(last[0]) if last else 0  # as "…· /live": its leading space gives way
+        need = need if need <= MAX_KEPT else 0
         text = self._counts_text(viewers=2)
         for viewers in (1, 0):
-            if room is None or text.cell_len + 2 <= room:
+            if room is None or text.cell_len + 2 + need <= room:
                 break
             text = self._counts_text(viewers=viewers)
         banner = self._banner
@@ -122,6 +129,7 @@ class StatusHeader(LineView):
 
 
 _PARTS = re.compile(r"(?= › | · )")  # a trail's parts: the scope's steps, then the filter
+MAX_KEPT = 24  # the longest trail's last part the viewer counts give way for (cells)
 
 
 def fit_trail(trail: str, room: int) -> str:
