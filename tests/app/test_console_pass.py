@@ -62,7 +62,7 @@ async def test_the_clock_is_never_pushed_off_by_the_trail(sim: RunningSimulator)
         assert "…" in line or "viewers" in line
 
 
-async def test_at_80_columns_the_filter_reads_before_the_word_affected(
+async def test_at_80_columns_the_filter_and_the_scope_read_before_the_word_affected(
     sim: RunningSimulator,
 ) -> None:
     app = live_app(sim)
@@ -71,6 +71,10 @@ async def test_at_80_columns_the_filter_reads_before_the_word_affected(
         await pilot.press("slash", *"state:live", "enter")
         line = header(app)
         assert "/state:live" in line and line.rstrip().endswith("UTC"), line
+        await pilot.press("slash", "ctrl+u", *"kind:livepeer", "enter", "enter")  # a stream
+        await wait_for(pilot, lambda: isinstance(app.screen, RelatedScreen))
+        line = header(app)
+        assert " stream " in line and line.rstrip().endswith("UTC"), line
 
 
 async def test_the_sort_column_and_direction_are_marked(sim: RunningSimulator) -> None:

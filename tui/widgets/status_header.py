@@ -129,7 +129,7 @@ class StatusHeader(LineView):
 
 
 _PARTS = re.compile(r"(?= › | · )")  # a trail's parts: the scope's steps, then the filter
-MAX_KEPT = 24  # the longest trail's last part the viewer counts give way for (cells)
+MAX_KEPT = 32  # the longest trail's last part the viewer counts give way for (cells)
 
 
 def fit_trail(trail: str, room: int) -> str:
